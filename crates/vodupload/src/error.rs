@@ -62,6 +62,9 @@ pub struct Error {
     message: String,
     server: Option<ServerError>,
     io_kind: Option<std::io::ErrorKind>,
+    /// Whether sending the same request again could succeed; decided where the error is made,
+    /// because only there is it known (an HTTP 502 may pass, an HTTP 404 will not).
+    transient: bool,
 }
 
 impl Error {
@@ -71,7 +74,13 @@ impl Error {
             message: message.into(),
             server: None,
             io_kind: None,
+            transient: matches!(kind, ErrorKind::Network | ErrorKind::Timeout),
         }
+    }
+
+    pub(crate) fn transient(mut self, transient: bool) -> Self {
+        self.transient = transient;
+        self
     }
 
     pub(crate) fn invalid_input(message: impl Into<String>) -> Self {
@@ -114,6 +123,7 @@ impl Error {
         Error {
             kind,
             message: msg,
+            transient: server.can_retry && kind != ErrorKind::Auth,
             server: Some(server),
             io_kind: None,
         }
@@ -140,12 +150,8 @@ impl Error {
     }
 
     /// Whether retrying the same request could succeed.
-    pub(crate) fn is_transient(&self) -> bool {
-        match self.kind {
-            ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Protocol => true,
-            ErrorKind::Server => self.server.as_ref().is_some_and(|s| s.can_retry),
-            _ => false,
-        }
+    pub fn is_transient(&self) -> bool {
+        self.transient
     }
 
     pub(crate) fn with_context(mut self, context: impl fmt::Display) -> Self {

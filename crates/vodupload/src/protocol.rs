@@ -1,0 +1,281 @@
+//! The service's answers, parsed strictly enough to catch a wrong endpoint (HTML, truncated JSON,
+//! missing fields) and loosely enough to survive the provider's quirks (numbers sent as strings).
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorKind, Result, ServerError};
+
+/// The envelope every action answers with.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    pub code: i64,
+    pub fields: Map<String, Value>,
+}
+
+/// Parses a response body. A `code < 0` becomes an `Err` carrying the server's verdict.
+pub fn parse_envelope(action: &str, body: &[u8]) -> Result<Envelope> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        Error::new(
+            ErrorKind::Protocol,
+            format!(
+                "{action}: the upload host's answer is not JSON ({e}); it starts with {:?}. Is the endpoint right?",
+                preview(body)
+            ),
+        )
+        .transient(true)
+    })?;
+    let Value::Object(fields) = value else {
+        return Err(Error::new(
+            ErrorKind::Protocol,
+            format!("{action}: the upload host answered JSON that is not an object"),
+        )
+        .transient(true));
+    };
+    let code = int_field(&fields, "code")
+        .or_else(|| int_field(&fields, "Code"))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "{action}: the upload host's answer has no numeric \"code\": {:?}",
+                    preview(body)
+                ),
+            )
+            .transient(true)
+        })?;
+    if code < 0 || (4000..=7000).contains(&code) {
+        let server = ServerError {
+            code,
+            message: str_field(&fields, "message").unwrap_or_default(),
+            code_desc: str_field(&fields, "codeDesc").unwrap_or_default(),
+            can_retry: int_field(&fields, "canRetry").unwrap_or(0) == 1
+                || fields.get("canRetry") == Some(&Value::Bool(true)),
+        };
+        return Err(Error::from_server(action, server));
+    }
+    Ok(Envelope { code, fields })
+}
+
+/// A part the server already holds, from InitUpload's `listParts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedPart {
+    pub offset: u64,
+    pub data_size: u64,
+    pub data_md5: String,
+}
+
+/// What InitUpload decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InitOutcome {
+    /// code 0: send every part.
+    New,
+    /// code 1: the server has some parts; every later part must use `data_size`.
+    Resume {
+        data_size: u64,
+        parts: Vec<ListedPart>,
+    },
+    /// code 2: the file is already there ("instant upload").
+    Instant { file_id: String, url: String },
+}
+
+pub fn parse_init(body: &[u8]) -> Result<InitOutcome> {
+    let env = parse_envelope("InitUpload", body)?;
+    match env.code {
+        0 => Ok(InitOutcome::New),
+        1 => {
+            let data_size = int_field(&env.fields, "dataSize")
+                .filter(|&n| n > 0)
+                .ok_or_else(|| missing("InitUpload", "dataSize", body))?
+                as u64;
+            let list = match env.fields.get("listParts") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Array(a)) => a.clone(),
+                Some(_) => return Err(missing("InitUpload", "listParts (an array)", body)),
+            };
+            let mut parts = Vec::with_capacity(list.len());
+            for item in &list {
+                let Value::Object(o) = item else {
+                    return Err(missing("InitUpload", "listParts[] objects", body));
+                };
+                let offset = int_field(o, "offset").filter(|&n| n >= 0);
+                let size = int_field(o, "dataSize").filter(|&n| n > 0);
+                let md5 = str_field(o, "dataMd5");
+                match (offset, size, md5) {
+                    (Some(offset), Some(size), Some(md5)) => parts.push(ListedPart {
+                        offset: offset as u64,
+                        data_size: size as u64,
+                        data_md5: md5.to_ascii_lowercase(),
+                    }),
+                    _ => {
+                        return Err(missing(
+                            "InitUpload",
+                            "offset/dataSize/dataMd5 in listParts",
+                            body,
+                        ));
+                    }
+                }
+            }
+            Ok(InitOutcome::Resume { data_size, parts })
+        }
+        2 => {
+            let (file_id, url) = file_id_url("InitUpload", &env, body)?;
+            Ok(InitOutcome::Instant { file_id, url })
+        }
+        other => Err(Error::new(
+            ErrorKind::Protocol,
+            format!("InitUpload answered code {other}, which the protocol does not define"),
+        )),
+    }
+}
+
+/// UploadPart succeeded when it parses with a non-negative code.
+pub fn parse_part(body: &[u8]) -> Result<()> {
+    parse_envelope("UploadPart", body).map(|_| ())
+}
+
+/// FinishUpload's file id and url.
+pub fn parse_finish(body: &[u8]) -> Result<(String, String)> {
+    let env = parse_envelope("FinishUpload", body)?;
+    file_id_url("FinishUpload", &env, body)
+}
+
+fn file_id_url(action: &str, env: &Envelope, body: &[u8]) -> Result<(String, String)> {
+    let file_id = str_field(&env.fields, "fileId")
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| missing(action, "fileId", body))?;
+    let url = str_field(&env.fields, "url").ok_or_else(|| missing(action, "url", body))?;
+    Ok((file_id, url))
+}
+
+fn missing(action: &str, what: &str, body: &[u8]) -> Error {
+    Error::new(
+        ErrorKind::Protocol,
+        format!(
+            "{action}: the upload host's answer lacks {what}: {:?}",
+            preview(body)
+        ),
+    )
+}
+
+/// Integers arrive as numbers or, from some gateways, as numeric strings.
+fn int_field(o: &Map<String, Value>, k: &str) -> Option<i64> {
+    match o.get(k)? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Strings arrive as strings or, for ids, as numbers.
+fn str_field(o: &Map<String, Value>, k: &str) -> Option<String> {
+    match o.get(k)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The first 120 characters of a body, for messages.
+pub(crate) fn preview(body: &[u8]) -> String {
+    let s = String::from_utf8_lossy(&body[..body.len().min(240)]);
+    let s: String = s.chars().take(120).collect();
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_new_resume_instant() {
+        assert_eq!(
+            parse_init(br#"{"code":0,"message":"","codeDesc":"","canRetry":0}"#).unwrap(),
+            InitOutcome::New
+        );
+        let r = parse_init(
+            br#"{"code":1,"dataSize":524288,"listParts":[{"offset":0,"dataSize":524288,"dataMd5":"0BEE89B07A248E27C83FC3D5951213C1"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            InitOutcome::Resume {
+                data_size: 524288,
+                parts: vec![ListedPart {
+                    offset: 0,
+                    data_size: 524288,
+                    data_md5: "0bee89b07a248e27c83fc3d5951213c1".into()
+                }]
+            }
+        );
+        let i = parse_init(br#"{"code":2,"message":"","fileId":"16092504232103571364","url":"http://10013.vod2.myqcloud.com/vod10013/16092504232103571364/f0.mp4"}"#).unwrap();
+        assert!(
+            matches!(i, InitOutcome::Instant { ref file_id, .. } if file_id == "16092504232103571364")
+        );
+    }
+
+    #[test]
+    fn numbers_as_strings_and_ids_as_numbers() {
+        let r = parse_init(br#"{"code":"1","dataSize":"1048576","listParts":[]}"#).unwrap();
+        assert!(matches!(
+            r,
+            InitOutcome::Resume {
+                data_size: 1048576,
+                ..
+            }
+        ));
+        let (id, _) =
+            parse_finish(br#"{"code":0,"fileId":7031868222808505913,"url":"u"}"#).unwrap();
+        assert_eq!(id, "7031868222808505913");
+    }
+
+    #[test]
+    fn server_errors() {
+        let e = parse_init(br#"{"code":-10001,"message":"invalid arg","canRetry":0}"#).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Server);
+        assert_eq!(e.server().unwrap().code, -10001);
+        assert!(!e.is_transient());
+        let e = parse_part(br#"{"code":-10004,"message":"write cache failed","canRetry":1}"#)
+            .unwrap_err();
+        assert!(e.is_transient());
+        let e = parse_part(br#"{"code":-10002,"message":"sig","canRetry":1}"#).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Auth);
+        assert!(!e.is_transient(), "auth failures are never retried");
+        let e = parse_part(br#"{"code":4400,"message":"freq","canRetry":1}"#).unwrap_err();
+        assert_eq!(e.server().unwrap().code, 4400);
+        assert!(e.is_transient());
+    }
+
+    #[test]
+    fn malformed_bodies() {
+        let e = parse_init(b"<html><body>502 Bad Gateway</body></html>").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol);
+        assert!(
+            e.to_string().contains("not JSON") && e.to_string().contains("<html>"),
+            "{e}"
+        );
+        let e = parse_init(br#"{"code":0,"mess"#).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol);
+        let e = parse_init(br#"{"message":"hi"}"#).unwrap_err();
+        assert!(e.to_string().contains("\"code\""), "{e}");
+        assert_eq!(
+            parse_init(b"[1,2]").unwrap_err().kind(),
+            ErrorKind::Protocol
+        );
+        assert_eq!(parse_init(b"").unwrap_err().kind(), ErrorKind::Protocol);
+    }
+
+    #[test]
+    fn missing_fields() {
+        let e = parse_init(br#"{"code":1}"#).unwrap_err();
+        assert!(e.to_string().contains("dataSize"), "{e}");
+        let e =
+            parse_init(br#"{"code":1,"dataSize":524288,"listParts":[{"offset":0}]}"#).unwrap_err();
+        assert!(e.to_string().contains("listParts"), "{e}");
+        let e = parse_finish(br#"{"code":0,"url":"x"}"#).unwrap_err();
+        assert!(e.to_string().contains("fileId"), "{e}");
+        let e = parse_init(br#"{"code":2,"fileId":"1"}"#).unwrap_err();
+        assert!(e.to_string().contains("url"), "{e}");
+        let e = parse_init(br#"{"code":7}"#).unwrap_err();
+        assert!(e.to_string().contains("code 7"), "{e}");
+    }
+}

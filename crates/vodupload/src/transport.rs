@@ -1,0 +1,427 @@
+//! One signed request, sent with retries: the only place that talks HTTP.
+//!
+//! Every attempt is signed afresh (new Nonce and Timestamp), because the service refuses a
+//! replayed signature; the body is a borrowed slice, so a retry can always send it again.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ureq::Agent;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+
+use crate::config::{ClientOptions, MAX_CONCURRENCY};
+use crate::credentials::Credentials;
+use crate::error::{Error, ErrorKind, Result};
+use crate::pacing::Pacer;
+use crate::protocol::preview;
+use crate::signature::{encode_query, sign};
+
+/// Largest response body read; the service's answers are a few hundred bytes.
+const MAX_RESPONSE_BYTES: u64 = 256 * 1024;
+/// A clock this far from the server's is corrected when the server refuses a timestamp.
+const SKEW_TOLERANCE_SECS: i64 = 300;
+
+/// The parsed endpoint: what is signed and where requests go.
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoint {
+    pub url: String,
+    /// The authority as written (with `:port` only if given), as the string to sign wants it.
+    pub host: String,
+    pub path: String,
+}
+
+impl Endpoint {
+    pub(crate) fn parse(s: &str) -> Result<Self> {
+        let bad = |why: &str| {
+            Error::invalid_input(format!(
+                "endpoint {s:?} is not a usable URL ({why}); expected e.g. {}",
+                crate::config::DEFAULT_ENDPOINT
+            ))
+        };
+        let uri: ureq::http::Uri = s.parse().map_err(|_| bad("it does not parse"))?;
+        match uri.scheme_str() {
+            Some("http") | Some("https") => {}
+            _ => return Err(bad("the scheme must be http or https")),
+        }
+        let host = uri
+            .authority()
+            .map(|a| a.as_str().to_owned())
+            .filter(|h| !h.is_empty() && !h.contains('@'))
+            .ok_or_else(|| bad("it has no host"))?;
+        if uri.query().is_some() {
+            return Err(bad("it must not carry a query string"));
+        }
+        let path = match uri.path() {
+            "" => "/".to_owned(),
+            p => p.to_owned(),
+        };
+        Ok(Endpoint {
+            url: format!("{}://{host}{path}", uri.scheme_str().unwrap_or("https")),
+            host,
+            path,
+        })
+    }
+}
+
+/// A response that arrived, whatever its status.
+struct RawResponse {
+    status: u16,
+    date: Option<SystemTime>,
+    body: Vec<u8>,
+}
+
+/// Shared by every upload of a client: the connection pool, pacing and clock correction.
+#[derive(Debug)]
+pub(crate) struct Transport {
+    agent: Agent,
+    endpoint: Endpoint,
+    credentials: Credentials,
+    options: ClientOptions,
+    pacer: Pacer,
+    /// Seconds to add to the local clock, learnt from the server's Date header after a 4500.
+    clock_offset: AtomicI64,
+}
+
+impl Transport {
+    pub(crate) fn new(credentials: Credentials, options: ClientOptions) -> Result<Arc<Self>> {
+        let endpoint = Endpoint::parse(&options.endpoint)?;
+        if options.concurrency == 0 || options.concurrency > MAX_CONCURRENCY {
+            return Err(Error::invalid_input(format!(
+                "concurrency {} is out of range: use 1 to {MAX_CONCURRENCY}",
+                options.concurrency
+            )));
+        }
+        if options.max_attempts == 0 {
+            return Err(Error::invalid_input(
+                "max attempts must be at least 1 (1 means no retries)",
+            ));
+        }
+        if options.region.is_empty()
+            || !options
+                .region
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(Error::invalid_input(format!(
+                "region {:?} is not valid: use e.g. gz, bj, sh, hk, ca",
+                options.region
+            )));
+        }
+        crate::plan::validate_part_size(options.part_size)?;
+
+        let mut tls = TlsConfig::builder();
+        if let Some(path) = &options.ca_file {
+            tls = tls.root_certs(load_ca_file(path)?);
+        }
+        let proxy = match &options.proxy {
+            Some(p) => Some(
+                ureq::Proxy::new(p)
+                    .map_err(|e| Error::invalid_input(format!("proxy {p:?} is not usable: {e}")))?,
+            ),
+            None => ureq::Proxy::try_from_env(),
+        };
+        let config = Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(options.connect_timeout))
+            .timeout_global(Some(options.request_timeout))
+            .max_idle_connections(MAX_CONCURRENCY * 2)
+            .max_idle_connections_per_host(MAX_CONCURRENCY * 2)
+            .user_agent(concat!("vodupload/", env!("CARGO_PKG_VERSION")))
+            .tls_config(tls.build())
+            .proxy(proxy)
+            .build();
+        Ok(Arc::new(Transport {
+            agent: config.new_agent(),
+            endpoint,
+            pacer: Pacer::new(options.rate_limits),
+            credentials,
+            options,
+            clock_offset: AtomicI64::new(0),
+        }))
+    }
+
+    pub(crate) fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// Sends `action` with `params` (and `body` for UploadPart) until it succeeds, fails for good,
+    /// or the attempts run out. `what` names the request in logs and errors (e.g. "part 3").
+    pub(crate) fn call(
+        &self,
+        action: &str,
+        params: &[(String, String)],
+        body: Option<&[u8]>,
+        stop: &dyn Fn() -> bool,
+        what: &str,
+        parse: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let max = self.options.max_attempts;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if stop() {
+                return Err(cancelled());
+            }
+            if !self.pacer.wait(action, stop) {
+                return Err(cancelled());
+            }
+            let started = Instant::now();
+            let outcome = self.send_once(action, params, body);
+            let elapsed = started.elapsed().as_millis();
+            let err = match outcome {
+                Ok(resp) if (200..300).contains(&resp.status) => match parse(&resp.body) {
+                    Ok(()) => {
+                        log::debug!(
+                            "{action} {what} attempt {attempt}: HTTP {} ok in {elapsed} ms",
+                            resp.status
+                        );
+                        return Ok(());
+                    }
+                    Err(e) => {
+                        if e.server().is_some_and(|s| s.code == 4500)
+                            && self.correct_clock(resp.date)
+                        {
+                            // The refusal was our clock, not a replay: the same attempt budget
+                            // continues with the corrected time.
+                            continue;
+                        }
+                        e
+                    }
+                },
+                Ok(resp) => http_status_error(action, resp.status, &resp.body),
+                Err(e) => e,
+            };
+            log::debug!("{action} {what} attempt {attempt}: failed in {elapsed} ms: {err}");
+            if !err.is_transient() || attempt >= max {
+                return Err(if attempt > 1 && err.is_transient() {
+                    err.with_context(format!("{action} {what} failed after {attempt} attempts"))
+                } else {
+                    err
+                });
+            }
+            let delay = self.backoff(attempt);
+            log::info!(
+                "retrying {action} {what} in {} ms (attempt {}/{max}): {err}",
+                delay.as_millis(),
+                attempt + 1
+            );
+            if !sleep_unless(delay, stop) {
+                return Err(cancelled());
+            }
+        }
+    }
+
+    fn send_once(
+        &self,
+        action: &str,
+        params: &[(String, String)],
+        body: Option<&[u8]>,
+    ) -> Result<RawResponse> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+            + self.clock_offset.load(Ordering::Relaxed);
+        let nonce: u32 = rand::random_range(1..=u32::MAX);
+        let mut all: Vec<(String, String)> = Vec::with_capacity(params.len() + 8);
+        all.push(("Action".into(), action.into()));
+        all.push(("Region".into(), self.options.region.clone()));
+        all.push(("Timestamp".into(), now.to_string()));
+        all.push(("Nonce".into(), nonce.to_string()));
+        all.push(("SecretId".into(), self.credentials.secret_id().into()));
+        if self.options.signature_method != crate::SignatureMethod::HmacSha1 {
+            all.push((
+                "SignatureMethod".into(),
+                self.options.signature_method.as_param().into(),
+            ));
+        }
+        all.extend(params.iter().cloned());
+        let signature = sign(
+            "POST",
+            &self.endpoint.host,
+            &self.endpoint.path,
+            &all,
+            self.credentials.secret_key(),
+            self.options.signature_method,
+        );
+        all.push(("Signature".into(), signature));
+        let url = format!("{}?{}", self.endpoint.url, encode_query(&all));
+        let req = self
+            .agent
+            .post(&url)
+            .header("Content-Type", "application/octet-stream");
+        let result = match body {
+            Some(b) => req.send(b),
+            None => req.send_empty(),
+        };
+        let mut resp = result.map_err(|e| map_ureq_error(action, &self.endpoint, e))?;
+        let status = resp.status().as_u16();
+        let date = resp
+            .headers()
+            .get("date")
+            .and_then(|d| d.to_str().ok())
+            .and_then(|d| httpdate::parse_http_date(d).ok());
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_vec()
+            .map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(_) => Error::new(
+                    ErrorKind::Protocol,
+                    format!(
+                        "{action}: the upload host's answer is larger than {MAX_RESPONSE_BYTES} bytes; is the endpoint right?"
+                    ),
+                ),
+                e => map_ureq_error(action, &self.endpoint, e),
+            })?;
+        Ok(RawResponse { status, date, body })
+    }
+
+    /// Adopts the server's clock when ours is far off; true if that changed anything.
+    fn correct_clock(&self, server_date: Option<SystemTime>) -> bool {
+        let Some(server) = server_date else {
+            return false;
+        };
+        let server = server
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let local = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let offset = server - local;
+        let old = self.clock_offset.load(Ordering::Relaxed);
+        if (offset - old).abs() <= SKEW_TOLERANCE_SECS {
+            return false;
+        }
+        self.clock_offset.store(offset, Ordering::Relaxed);
+        log::warn!(
+            "the upload host refused our timestamp: the local clock is {offset} s off the server's Date; correcting and retrying"
+        );
+        true
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let base = self.options.retry_base_delay.as_millis() as u64;
+        let max = self.options.retry_max_delay.as_millis() as u64;
+        let exp = base.saturating_mul(1u64 << (attempt - 1).min(20)).min(max);
+        // "Equal jitter": at least half the delay, so retries still back off, spread so parallel
+        // parts that failed together do not retry together.
+        Duration::from_millis(exp / 2 + rand::random_range(0..=exp / 2))
+    }
+}
+
+pub(crate) fn cancelled() -> Error {
+    Error::new(
+        ErrorKind::Cancelled,
+        "the upload was cancelled; the parts already sent stay on the server, so running it again resumes",
+    )
+}
+
+fn sleep_unless(d: Duration, stop: &dyn Fn() -> bool) -> bool {
+    let until = Instant::now() + d;
+    loop {
+        if stop() {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= until {
+            return true;
+        }
+        std::thread::sleep((until - now).min(Duration::from_millis(20)));
+    }
+}
+
+fn http_status_error(action: &str, status: u16, body: &[u8]) -> Error {
+    let retry = status >= 500 || status == 429 || status == 408;
+    Error::new(
+        ErrorKind::Protocol,
+        format!(
+            "{action}: the upload host answered HTTP {status}{}: {:?}",
+            if retry {
+                ""
+            } else {
+                " (check the endpoint URL)"
+            },
+            preview(body)
+        ),
+    )
+    .transient(retry)
+}
+
+fn map_ureq_error(action: &str, endpoint: &Endpoint, e: ureq::Error) -> Error {
+    use ureq::Error as U;
+    match e {
+        U::Timeout(t) => Error::new(
+            ErrorKind::Timeout,
+            format!("{action}: timed out ({t}) talking to {}", endpoint.host),
+        ),
+        U::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            ) =>
+        {
+            Error::new(
+                ErrorKind::Timeout,
+                format!("{action}: timed out talking to {}: {io}", endpoint.host),
+            )
+        }
+        U::HostNotFound => Error::new(
+            ErrorKind::Network,
+            format!("{action}: cannot resolve the host {}", endpoint.host),
+        ),
+        U::ConnectionFailed => Error::new(
+            ErrorKind::Network,
+            format!("{action}: cannot connect to {}", endpoint.host),
+        ),
+        U::Tls(msg) => Error::new(
+            ErrorKind::Network,
+            format!("{action}: TLS with {} failed: {msg}", endpoint.host),
+        )
+        .transient(false),
+        U::Rustls(err) => {
+            // rustls is not a direct dependency; its certificate errors all say so.
+            let cert = err.to_string().contains("certificate");
+            Error::new(
+                ErrorKind::Network,
+                format!(
+                    "{action}: TLS with {} failed: {err}{}",
+                    endpoint.host,
+                    if cert { "; if this is your own server, pass its CA certificate (ca_file / --ca-file)" } else { "" }
+                ),
+            )
+            .transient(!cert)
+        }
+        U::BadUri(u) => Error::invalid_input(format!("{action}: bad request URI {u}")),
+        other => Error::new(
+            ErrorKind::Network,
+            format!("{action}: talking to {} failed: {other}", endpoint.host),
+        ),
+    }
+}
+
+fn load_ca_file(path: &std::path::Path) -> Result<RootCerts> {
+    let pem = std::fs::read(path).map_err(|e| {
+        Error::io(
+            format_args!("cannot read the CA file {}", path.display()),
+            &e,
+        )
+    })?;
+    let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return Err(Error::invalid_input(format!(
+            "the CA file {} holds no PEM certificate",
+            path.display()
+        )));
+    }
+    Ok(RootCerts::new_with_certs(&certs))
+}

@@ -1,0 +1,626 @@
+//! One upload in progress: hash + InitUpload ([`Upload::begin`]), the parts still needed, sending
+//! them (one at a time or in parallel), FinishUpload.
+//!
+//! Every method takes `&self` and is safe to call from several threads: the one-call upload runs
+//! its parallel parts through the same [`Upload::upload_part`] path the step-by-step API exposes.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::fingerprint::{self, Fingerprint};
+use crate::options::UploadOptions;
+use crate::plan::{Part, PartPlan};
+use crate::progress::{CancelToken, Phase, Progress, ProgressFn};
+use crate::protocol::{self, InitOutcome};
+use crate::transport::{Transport, cancelled};
+
+const NEEDED: u8 = 0;
+const STORED: u8 = 1;
+const SKIPPED: u8 = 2;
+
+/// What a finished upload reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadResult {
+    pub file_id: String,
+    /// Where the service serves the file.
+    pub url: String,
+    /// The service already had the file: nothing was sent.
+    pub instant: bool,
+    pub file_sha1: String,
+    pub file_size: u64,
+    pub parts_total: usize,
+    /// Parts this run stored.
+    pub parts_uploaded: usize,
+    /// Parts the server already held (resume) or did not need (instant upload).
+    pub parts_skipped: usize,
+    /// Part bytes this run sent and the server answered, retries included.
+    pub bytes_sent: u64,
+    pub elapsed: Duration,
+}
+
+/// Size, mtime and inode: a change in any of them means the file is not the one we hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStamp {
+    len: u64,
+    modified: Option<SystemTime>,
+    ino: u64,
+}
+
+impl FileStamp {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        #[cfg(unix)]
+        let ino = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let ino = 0;
+        FileStamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            ino,
+        }
+    }
+}
+
+/// An upload between InitUpload and FinishUpload.
+#[derive(Debug)]
+pub struct Upload {
+    transport: Arc<Transport>,
+    path: PathBuf,
+    file: File,
+    stamp: FileStamp,
+    plan: PartPlan,
+    fingerprint: Fingerprint,
+    init_params: Vec<(String, String)>,
+    states: Vec<AtomicU8>,
+    instant: Mutex<Option<(String, String)>>,
+    bytes_done: AtomicU64,
+    bytes_sent: AtomicU64,
+    parts_uploaded: AtomicUsize,
+    parts_skipped: AtomicUsize,
+    /// Serialises progress callbacks, so reported values only ever grow.
+    progress_lock: Mutex<()>,
+    cancel: CancelToken,
+    started: Instant,
+    result: Mutex<Option<UploadResult>>,
+}
+
+impl Upload {
+    /// Checks the file, hashes it and calls InitUpload. Bad input fails here, before any request.
+    pub(crate) fn begin(
+        transport: Arc<Transport>,
+        path: &Path,
+        options: &UploadOptions,
+        progress: ProgressFn<'_>,
+        cancel: CancelToken,
+    ) -> Result<Upload> {
+        let started = Instant::now();
+        let meta = check_file(path)?;
+        let mut init_params = options.init_params(path)?;
+        let file = File::open(path)
+            .map_err(|e| Error::io(format_args!("cannot open {}", path.display()), &e))?;
+        let stamp = FileStamp::of(
+            &file
+                .metadata()
+                .map_err(|e| Error::io(format_args!("cannot stat {}", path.display()), &e))?,
+        );
+        if stamp.len != meta.len() {
+            return Err(changed(path));
+        }
+        let size = stamp.len;
+        let part_size = transport.options().part_size;
+
+        let _ = progress(Progress {
+            phase: Phase::Hashing,
+            done: 0,
+            total: size,
+        });
+        let mut fp = fingerprint::compute(&file, size, part_size, true, &mut |done| {
+            !cancel.is_cancelled()
+                && progress(Progress {
+                    phase: Phase::Hashing,
+                    done,
+                    total: size,
+                })
+        })?;
+        log::debug!(
+            "hashed {} ({size} bytes) in {} ms: sha1 {}",
+            path.display(),
+            started.elapsed().as_millis(),
+            fp.sha1
+        );
+
+        init_params.extend([
+            ("fileSha".to_owned(), fp.sha1.clone()),
+            ("fileSize".to_owned(), size.to_string()),
+        ]);
+        let mut params = init_params.clone();
+        params.push(("dataSize".to_owned(), part_size.to_string()));
+        let outcome = init(&transport, &params, &|| cancel.is_cancelled())?;
+
+        let mut plan = PartPlan::new(size, part_size)?;
+        if let InitOutcome::Resume { data_size, .. } = &outcome {
+            if *data_size != part_size {
+                // The first attempt fixed another part size; the service insists on it.
+                log::info!(
+                    "resume: the server fixed the part size at {data_size} bytes (ours is {part_size}); rehashing parts"
+                );
+                plan = PartPlan::new(size, *data_size)?;
+                let sha1 = std::mem::take(&mut fp.sha1);
+                fp = fingerprint::compute(&file, size, *data_size, false, &mut |_| {
+                    !cancel.is_cancelled()
+                })?;
+                fp.sha1 = sha1;
+            }
+        }
+        let upload = Upload {
+            states: (0..plan.count()).map(|_| AtomicU8::new(NEEDED)).collect(),
+            transport,
+            path: path.to_owned(),
+            file,
+            stamp,
+            plan,
+            fingerprint: fp,
+            init_params,
+            instant: Mutex::new(None),
+            bytes_done: AtomicU64::new(0),
+            bytes_sent: AtomicU64::new(0),
+            parts_uploaded: AtomicUsize::new(0),
+            parts_skipped: AtomicUsize::new(0),
+            progress_lock: Mutex::new(()),
+            cancel,
+            started,
+            result: Mutex::new(None),
+        };
+        upload.apply_init(outcome);
+        upload.check_unchanged()?;
+        Ok(upload)
+    }
+
+    /// Marks parts skipped or needed from what InitUpload said.
+    fn apply_init(&self, outcome: InitOutcome) {
+        match outcome {
+            InitOutcome::New => {
+                log::debug!("InitUpload: new upload of {} parts", self.plan.count());
+            }
+            InitOutcome::Instant { file_id, url } => {
+                log::info!("InitUpload: the service already has this file (instant upload)");
+                for s in &self.states {
+                    s.store(SKIPPED, Ordering::SeqCst);
+                }
+                self.parts_skipped
+                    .store(self.plan.count(), Ordering::SeqCst);
+                self.bytes_done.store(self.plan.file_size, Ordering::SeqCst);
+                *lock(&self.instant) = Some((file_id, url));
+            }
+            InitOutcome::Resume { parts, .. } => {
+                let (mut kept, mut bad) = (0usize, 0usize);
+                for listed in parts {
+                    let part = self.plan.part_at(listed.offset);
+                    match part {
+                        Some(p)
+                            if p.len == listed.data_size
+                                && self.fingerprint.part_md5[p.index] == listed.data_md5 =>
+                        {
+                            if self.states[p.index].swap(SKIPPED, Ordering::SeqCst) != SKIPPED {
+                                kept += 1;
+                                self.bytes_done.fetch_add(p.len, Ordering::SeqCst);
+                            }
+                        }
+                        _ => {
+                            bad += 1;
+                            log::warn!(
+                                "resume: the server's part at offset {} ({} bytes, md5 {}) does not match the file; it will be sent again",
+                                listed.offset,
+                                listed.data_size,
+                                listed.data_md5
+                            );
+                        }
+                    }
+                }
+                self.parts_skipped.fetch_add(kept, Ordering::SeqCst);
+                log::info!(
+                    "resume: the server holds {kept} of {} parts{}",
+                    self.plan.count(),
+                    if bad > 0 {
+                        format!(", {bad} mismatched will be re-sent")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+    }
+
+    /// How many parts the file has.
+    pub fn part_count(&self) -> usize {
+        self.plan.count()
+    }
+
+    /// The part at `index`, if any.
+    pub fn part(&self, index: usize) -> Option<Part> {
+        self.plan.part(index)
+    }
+
+    /// The part size agreed with the server (ours, or the one a resumed upload fixed).
+    pub fn part_size(&self) -> u64 {
+        self.plan.part_size
+    }
+
+    /// False once the part is stored or the server already had it.
+    pub fn part_needed(&self, index: usize) -> bool {
+        self.states
+            .get(index)
+            .is_some_and(|s| s.load(Ordering::SeqCst) == NEEDED)
+    }
+
+    /// Indexes of the parts still to send, in order.
+    pub fn parts_needed(&self) -> Vec<usize> {
+        (0..self.states.len())
+            .filter(|&i| self.part_needed(i))
+            .collect()
+    }
+
+    /// Whether InitUpload found the file already on the service.
+    pub fn is_instant(&self) -> bool {
+        lock(&self.instant).is_some()
+    }
+
+    /// Bytes the server holds (stored or skipped); never decreases.
+    pub fn bytes_done(&self) -> u64 {
+        self.bytes_done
+            .load(Ordering::SeqCst)
+            .min(self.plan.file_size)
+    }
+
+    pub fn bytes_total(&self) -> u64 {
+        self.plan.file_size
+    }
+
+    pub fn file_sha1(&self) -> &str {
+        &self.fingerprint.sha1
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A token that stops this upload from another thread.
+    pub fn cancel_token(&self) -> CancelToken {
+        self.cancel.clone()
+    }
+
+    /// Reads, checks and sends part `index` (with retries). Sending a part that is no longer
+    /// needed does nothing and succeeds.
+    pub fn upload_part(&self, index: usize) -> Result<()> {
+        let mut buf = Vec::new();
+        self.send_part(index, &mut buf, None, &|| self.cancel.is_cancelled())
+    }
+
+    /// Sends every needed part, `concurrency` at a time (the client's setting when None). A new part
+    /// starts as soon as any finishes. `progress` gets [`Phase::Uploading`] reports.
+    pub fn upload_parts(&self, concurrency: Option<usize>, progress: ProgressFn<'_>) -> Result<()> {
+        let needed = self.parts_needed();
+        self.report(progress, 0);
+        if needed.is_empty() {
+            return Ok(());
+        }
+        let workers = concurrency
+            .unwrap_or(self.transport.options().concurrency)
+            .clamp(1, crate::config::MAX_CONCURRENCY)
+            .min(needed.len());
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        let first_error: Mutex<Option<Error>> = Mutex::new(None);
+        let stop = || failed.load(Ordering::SeqCst) || self.cancel.is_cancelled();
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| {
+                    // One buffer per worker, reused for every part it sends.
+                    let mut buf = Vec::with_capacity(self.plan.part_size as usize);
+                    loop {
+                        if stop() {
+                            return;
+                        }
+                        let k = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(&index) = needed.get(k) else {
+                            return;
+                        };
+                        if let Err(e) = self.send_part(index, &mut buf, Some(progress), &stop) {
+                            let mut slot = lock(&first_error);
+                            // A worker stopped because another failed reports "cancelled"; keep
+                            // the failure that started it.
+                            if slot
+                                .as_ref()
+                                .is_none_or(|f| f.kind() == ErrorKind::Cancelled)
+                            {
+                                *slot = Some(e);
+                            }
+                            failed.store(true, Ordering::SeqCst);
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        match first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(e) => Err(self.explain(e)),
+            None if self.cancel.is_cancelled() => Err(cancelled()),
+            None => Ok(()),
+        }
+    }
+
+    fn send_part(
+        &self,
+        index: usize,
+        buf: &mut Vec<u8>,
+        progress: Option<ProgressFn<'_>>,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<()> {
+        let part = self.plan.part(index).ok_or_else(|| {
+            Error::invalid_input(format!(
+                "part index {index} is out of range: the file has {} parts",
+                self.plan.count()
+            ))
+        })?;
+        if !self.part_needed(index) {
+            return Ok(());
+        }
+        if stop() {
+            return Err(cancelled());
+        }
+        self.check_unchanged()?;
+        buf.resize(part.len as usize, 0);
+        read_at(&self.file, buf, part.offset).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                changed(&self.path)
+            } else {
+                Error::io(
+                    format_args!(
+                        "cannot read {} at offset {}",
+                        self.path.display(),
+                        part.offset
+                    ),
+                    &e,
+                )
+            }
+        })?;
+        let params = [
+            ("fileSha".to_owned(), self.fingerprint.sha1.clone()),
+            ("offset".to_owned(), part.offset.to_string()),
+            ("dataSize".to_owned(), part.len.to_string()),
+            (
+                "dataMd5".to_owned(),
+                self.fingerprint.part_md5[index].clone(),
+            ),
+        ];
+        let what = format!("part {index} (offset {})", part.offset);
+        self.transport
+            .call("UploadPart", &params, Some(buf), stop, &what, &mut |body| {
+                self.bytes_sent.fetch_add(part.len, Ordering::SeqCst);
+                protocol::parse_part(body)
+            })
+            .map_err(|e| self.explain(e))?;
+        if self.states[index]
+            .compare_exchange(NEEDED, STORED, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            self.parts_uploaded.fetch_add(1, Ordering::SeqCst);
+            if let Some(p) = progress {
+                self.report(p, part.len);
+            } else {
+                self.bytes_done.fetch_add(part.len, Ordering::SeqCst);
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds `delta` to the bytes done and reports, under one lock so reports never go backwards.
+    /// A false from the callback cancels the upload.
+    fn report(&self, progress: ProgressFn<'_>, delta: u64) {
+        let _guard = lock(&self.progress_lock);
+        let done =
+            (self.bytes_done.fetch_add(delta, Ordering::SeqCst) + delta).min(self.plan.file_size);
+        let go_on = progress(Progress {
+            phase: Phase::Uploading,
+            done,
+            total: self.plan.file_size,
+        });
+        if !go_on {
+            log::info!("the progress callback asked to stop the upload");
+            self.cancel.cancel();
+        }
+    }
+
+    /// Calls FinishUpload. Should the service say parts are missing, asks InitUpload once more what it
+    /// holds, sends the rest and finishes again. Calling it again after success returns the same
+    /// result.
+    pub fn finish(&self) -> Result<UploadResult> {
+        if let Some(r) = lock(&self.result).clone() {
+            return Ok(r);
+        }
+        let missing = self.parts_needed().len();
+        if missing > 0 {
+            return Err(Error::invalid_input(format!(
+                "{missing} of {} parts are still needed; send them before finishing",
+                self.plan.count()
+            )));
+        }
+        self.check_unchanged()?;
+        let result = match self.finish_once() {
+            Ok(r) => r,
+            Err(e) if e.kind() == ErrorKind::Server && !self.is_instant() => {
+                log::warn!("FinishUpload failed ({e}); asking InitUpload what the server holds");
+                let mut params = self.init_params.clone();
+                params.push(("dataSize".to_owned(), self.plan.part_size.to_string()));
+                let outcome = init(&self.transport, &params, &|| self.cancel.is_cancelled())?;
+                match &outcome {
+                    InitOutcome::Resume { data_size, .. } if *data_size != self.plan.part_size => {
+                        return Err(self.explain(e));
+                    }
+                    _ => {}
+                }
+                let instant = matches!(outcome, InitOutcome::Instant { .. });
+                if !instant {
+                    // Forget what we believed stored; the server's list is the truth now.
+                    for s in &self.states {
+                        let _ =
+                            s.compare_exchange(STORED, NEEDED, Ordering::SeqCst, Ordering::SeqCst);
+                        let _ =
+                            s.compare_exchange(SKIPPED, NEEDED, Ordering::SeqCst, Ordering::SeqCst);
+                    }
+                    self.parts_skipped.store(0, Ordering::SeqCst);
+                }
+                self.apply_init(outcome);
+                let missing = self.parts_needed();
+                if missing.is_empty() && !self.is_instant() {
+                    return Err(self.explain(e));
+                }
+                log::info!("re-sending {} parts the server lacks", missing.len());
+                self.upload_parts(None, &crate::progress::no_progress)?;
+                self.finish_once().map_err(|e| self.explain(e))?
+            }
+            Err(e) => return Err(self.explain(e)),
+        };
+        *lock(&self.result) = Some(result.clone());
+        Ok(result)
+    }
+
+    fn finish_once(&self) -> Result<UploadResult> {
+        let params = [("fileSha".to_owned(), self.fingerprint.sha1.clone())];
+        let mut answer = None;
+        self.transport.call(
+            "FinishUpload",
+            &params,
+            None,
+            &|| self.cancel.is_cancelled(),
+            "",
+            &mut |body| {
+                answer = Some(protocol::parse_finish(body)?);
+                Ok(())
+            },
+        )?;
+        let (file_id, url) = answer.expect("set on success");
+        let instant = self.is_instant();
+        Ok(UploadResult {
+            file_id,
+            url,
+            instant,
+            file_sha1: self.fingerprint.sha1.clone(),
+            file_size: self.plan.file_size,
+            parts_total: self.plan.count(),
+            parts_uploaded: self.parts_uploaded.load(Ordering::SeqCst),
+            parts_skipped: self.parts_skipped.load(Ordering::SeqCst),
+            bytes_sent: self.bytes_sent.load(Ordering::SeqCst),
+            elapsed: self.started.elapsed(),
+        })
+    }
+
+    /// A failure while the file no longer matches its hash is reported as the file changing:
+    /// that, not the server's complaint, is what the user must fix.
+    fn explain(&self, e: Error) -> Error {
+        if matches!(e.kind(), ErrorKind::Cancelled | ErrorKind::FileChanged) {
+            return e;
+        }
+        match self.check_unchanged() {
+            Err(changed) => changed,
+            Ok(()) => e,
+        }
+    }
+
+    fn check_unchanged(&self) -> Result<()> {
+        let now = std::fs::metadata(&self.path)
+            .map(|m| FileStamp::of(&m))
+            .map_err(|e| Error::io(format_args!("cannot stat {}", self.path.display()), &e))?;
+        if now != self.stamp {
+            return Err(changed(&self.path));
+        }
+        Ok(())
+    }
+}
+
+fn changed(path: &Path) -> Error {
+    Error::new(
+        ErrorKind::FileChanged,
+        format!(
+            "{} changed while it was being uploaded (size, modification time or identity); upload it again once it is complete",
+            path.display()
+        ),
+    )
+}
+
+fn init(
+    transport: &Transport,
+    params: &[(String, String)],
+    stop: &dyn Fn() -> bool,
+) -> Result<InitOutcome> {
+    let mut outcome = None;
+    transport.call("InitUpload", params, None, stop, "", &mut |body| {
+        outcome = Some(protocol::parse_init(body)?);
+        Ok(())
+    })?;
+    Ok(outcome.expect("set on success"))
+}
+
+/// Everything that makes a path unusable, found before any request is sent.
+fn check_file(path: &Path) -> Result<std::fs::Metadata> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        let what = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file",
+            std::io::ErrorKind::PermissionDenied => "permission denied",
+            _ => "cannot access it",
+        };
+        Error::io_kind_message(
+            e.kind(),
+            format!("cannot upload {}: {what} ({e})", path.display()),
+        )
+    })?;
+    if meta.is_dir() {
+        return Err(Error::io_kind_message(
+            std::io::ErrorKind::IsADirectory,
+            format!(
+                "cannot upload {}: it is a directory, not a file",
+                path.display()
+            ),
+        ));
+    }
+    if !meta.is_file() {
+        return Err(Error::invalid_input(format!(
+            "cannot upload {}: it is not a regular file (a pipe, socket or device); the upload needs a file it can read twice",
+            path.display()
+        )));
+    }
+    if meta.len() == 0 {
+        return Err(Error::invalid_input(format!(
+            "cannot upload {}: the file is empty, and the service refuses empty files",
+            path.display()
+        )));
+    }
+    Ok(meta)
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_read(buf, offset)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
