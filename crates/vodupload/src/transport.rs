@@ -195,7 +195,12 @@ impl Transport {
             log::debug!("{action} {what} attempt {attempt}: failed in {elapsed} ms: {err}");
             if !err.is_transient() || attempt >= max {
                 return Err(if attempt > 1 && err.is_transient() {
-                    err.with_context(format!("{action} {what} failed after {attempt} attempts"))
+                    let name = if what.is_empty() {
+                        action.to_owned()
+                    } else {
+                        format!("{action} {what}")
+                    };
+                    err.with_context(format!("{name} failed after {attempt} attempts"))
                 } else {
                     err
                 });
@@ -354,10 +359,22 @@ fn http_status_error(action: &str, status: u16, body: &[u8]) -> Error {
 
 fn map_ureq_error(action: &str, endpoint: &Endpoint, e: ureq::Error) -> Error {
     use ureq::Error as U;
+    let host = &endpoint.host;
+    // Certificate failures surface as several variants (Tls, Rustls, Io); they share the word.
+    let text = e.to_string();
+    if matches!(e, U::Tls(_) | U::Rustls(_)) || text.contains("certificate") {
+        return Error::new(
+            ErrorKind::Network,
+            format!(
+                "{action}: TLS with {host} failed: {text}; if this is your own server, pass its CA certificate (ca_file / --ca-file)"
+            ),
+        )
+        .transient(false);
+    }
     match e {
         U::Timeout(t) => Error::new(
             ErrorKind::Timeout,
-            format!("{action}: timed out ({t}) talking to {}", endpoint.host),
+            format!("{action}: timed out ({t}) talking to {host}"),
         ),
         U::Io(io)
             if matches!(
@@ -367,39 +384,21 @@ fn map_ureq_error(action: &str, endpoint: &Endpoint, e: ureq::Error) -> Error {
         {
             Error::new(
                 ErrorKind::Timeout,
-                format!("{action}: timed out talking to {}: {io}", endpoint.host),
+                format!("{action}: timed out talking to {host}: {io}"),
             )
         }
         U::HostNotFound => Error::new(
             ErrorKind::Network,
-            format!("{action}: cannot resolve the host {}", endpoint.host),
+            format!("{action}: cannot resolve the host {host}"),
         ),
         U::ConnectionFailed => Error::new(
             ErrorKind::Network,
-            format!("{action}: cannot connect to {}", endpoint.host),
+            format!("{action}: cannot connect to {host}"),
         ),
-        U::Tls(msg) => Error::new(
-            ErrorKind::Network,
-            format!("{action}: TLS with {} failed: {msg}", endpoint.host),
-        )
-        .transient(false),
-        U::Rustls(err) => {
-            // rustls is not a direct dependency; its certificate errors all say so.
-            let cert = err.to_string().contains("certificate");
-            Error::new(
-                ErrorKind::Network,
-                format!(
-                    "{action}: TLS with {} failed: {err}{}",
-                    endpoint.host,
-                    if cert { "; if this is your own server, pass its CA certificate (ca_file / --ca-file)" } else { "" }
-                ),
-            )
-            .transient(!cert)
-        }
         U::BadUri(u) => Error::invalid_input(format!("{action}: bad request URI {u}")),
         other => Error::new(
             ErrorKind::Network,
-            format!("{action}: talking to {} failed: {other}", endpoint.host),
+            format!("{action}: talking to {host} failed: {other}"),
         ),
     }
 }

@@ -99,8 +99,19 @@ impl Upload {
         let started = Instant::now();
         let meta = check_file(path)?;
         let mut init_params = options.init_params(path)?;
-        let file = File::open(path)
-            .map_err(|e| Error::io(format_args!("cannot open {}", path.display()), &e))?;
+        let file = File::open(path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                Error::io_kind_message(
+                    e.kind(),
+                    format!(
+                        "cannot upload {}: permission denied; the file must be readable by this process",
+                        path.display()
+                    ),
+                )
+            } else {
+                Error::io(format_args!("cannot open {}", path.display()), &e)
+            }
+        })?;
         let stamp = FileStamp::of(
             &file
                 .metadata()

@@ -1,0 +1,104 @@
+//! `vodupload`: upload videos to the VOD upload host, run the local emulator, sign requests.
+
+mod demo;
+mod sign;
+mod upload;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "vodupload",
+    version,
+    about = "Upload large videos to the VOD service (InitUpload → UploadPart × N → FinishUpload)"
+)]
+struct Cli {
+    /// Log requests, retries and resume decisions to stderr (-vv for more); give it before the
+    /// subcommand (`vodupload -v upload ...`). RUST_LOG also works.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Upload a file (resumes what the server already holds; instant if it has it all).
+    Upload(upload::UploadArgs),
+    /// Run the local emulator of the upload host in the foreground.
+    Emulator(vodupload_emulator::EmulatorArgs),
+    /// Print the string to sign and the signature of a request (debugging -10002).
+    Sign(sign::SignArgs),
+    /// Generate a video-sized random file, upload it to an embedded emulator, check the copy, upload
+    /// it again (instant), and print what happened.
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Upload(a) => upload::run(a),
+        Command::Emulator(a) => {
+            vodupload_emulator::run_cli(a).map_err(|e| Failure::other(e.to_string()))
+        }
+        Command::Sign(a) => sign::run(a),
+        Command::Demo(a) => demo::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("vodupload: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "off",
+        1 => "vodupload=info",
+        _ => "vodupload=debug,vodupload_emulator=debug",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
+        .format_target(false)
+        .init();
+}
+
+/// A failed command: its one-line reason and exit status.
+pub(crate) struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl Failure {
+    pub(crate) fn other(message: String) -> Self {
+        Failure { message, code: 1 }
+    }
+
+    pub(crate) fn usage(message: String) -> Self {
+        Failure { message, code: 2 }
+    }
+}
+
+impl From<vodupload::Error> for Failure {
+    /// Exit statuses by kind, so scripts can tell "fix your input" from "try later".
+    fn from(e: vodupload::Error) -> Self {
+        use vodupload::ErrorKind as K;
+        let code = match e.kind() {
+            K::InvalidInput => 2,
+            K::Io | K::FileChanged => 3,
+            K::Network | K::Timeout => 4,
+            K::Auth => 5,
+            K::Server | K::Protocol => 6,
+            K::Cancelled => 130,
+            _ => 1,
+        };
+        Failure {
+            message: e.to_string(),
+            code,
+        }
+    }
+}
