@@ -6,7 +6,6 @@
 //! (a fixed pool), so memory is a few parts whatever the file size.
 
 use std::fs::File;
-use std::io::Read;
 use std::sync::mpsc;
 
 use md5::{Digest as _, Md5};
@@ -29,7 +28,7 @@ pub struct Fingerprint {
     pub part_md5: Vec<String>,
 }
 
-/// Reads `file` (of `file_size` bytes) once from the start. `progress(bytes_read)` is called per
+/// Reads `file` (of `file_size` bytes) once, with positional reads. `progress(bytes_read)` is called per
 /// part; returning false stops with [`ErrorKind::Cancelled`]. With `with_sha1` false only the part
 /// MD5s are computed (a resume at a part size other than ours needs just those).
 pub fn compute(
@@ -60,7 +59,6 @@ pub fn compute(
         });
 
         let mut sha = Sha1::new();
-        let mut reader = file;
         let mut read_total = 0u64;
         let result = (|| {
             for part in plan.parts() {
@@ -68,7 +66,7 @@ pub fn compute(
                     Error::new(ErrorKind::Io, "the MD5 worker stopped unexpectedly")
                 })?;
                 buf.resize(part.len as usize, 0);
-                read_full(&mut reader, &mut buf).map_err(|e| {
+                read_at(file, &mut buf, part.offset).map_err(|e| {
                     if e.kind() == std::io::ErrorKind::UnexpectedEof {
                         Error::new(
                             ErrorKind::FileChanged,
@@ -114,8 +112,26 @@ pub fn compute(
     })
 }
 
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<()> {
-    r.read_exact(buf)
+/// Positional read of exactly `buf.len()` bytes: no shared file cursor, so parallel parts and a
+/// second hashing pass never disturb each other.
+#[cfg(unix)]
+pub(crate) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+pub(crate) fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_read(buf, offset)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Lowercase hex, as every hash parameter of the protocol wants.

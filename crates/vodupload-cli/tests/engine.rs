@@ -1,0 +1,379 @@
+//! The core's upload engine against an in-process emulator over real sockets: progress,
+//! cancellation and resume, the step API, clock skew, threads.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use sha1::{Digest, Sha1};
+use vodupload::{
+    CancelToken, Client, ClientOptions, Credentials, ErrorKind, Phase, Progress, RateLimits,
+    UploadOptions, no_progress,
+};
+use vodupload_emulator::{Emulator, EmulatorConfig, Faults};
+
+const MIB: u64 = 1 << 20;
+
+fn random_file(dir: &Path, name: &str, size: u64, seed: u64) -> PathBuf {
+    let path = dir.join(name);
+    let mut f = std::fs::File::create(&path).unwrap();
+    let mut s = seed | 1;
+    let mut buf = Vec::with_capacity(size as usize);
+    while (buf.len() as u64) < size {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        buf.extend_from_slice(&s.to_le_bytes());
+    }
+    buf.truncate(size as usize);
+    f.write_all(&buf).unwrap();
+    path
+}
+
+fn sha1_file(p: &Path) -> String {
+    hex(&Sha1::digest(std::fs::read(p).unwrap()))
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn sha1_url(url: &str) -> String {
+    let mut body = Vec::new();
+    ureq::get(url)
+        .call()
+        .unwrap()
+        .body_mut()
+        .as_reader()
+        .read_to_end(&mut body)
+        .unwrap();
+    hex(&Sha1::digest(&body))
+}
+
+fn client_for(emu: &Emulator, tweak: impl FnOnce(&mut ClientOptions)) -> Client {
+    let (id, key) = emu.credentials()[0].clone();
+    let mut o = ClientOptions::default();
+    o.endpoint = emu.endpoint();
+    o.retry_base_delay = Duration::from_millis(5);
+    o.retry_max_delay = Duration::from_millis(50);
+    o.rate_limits = RateLimits::unlimited();
+    tweak(&mut o);
+    Client::new(Credentials::new(id, key).unwrap(), o).unwrap()
+}
+
+fn emulator() -> Emulator {
+    Emulator::start(EmulatorConfig {
+        rate_limit: false,
+        ..EmulatorConfig::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn progress_is_monotonic_and_reaches_the_total() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = random_file(dir.path(), "p.mp4", 9 * MIB + 3, 1);
+    let emu = emulator();
+    let client = client_for(&emu, |o| o.concurrency = 4);
+    let seen: Mutex<Vec<Progress>> = Mutex::new(Vec::new());
+    let progress = |p: Progress| {
+        seen.lock().unwrap().push(p);
+        true
+    };
+    let r = client
+        .upload(
+            &file,
+            &UploadOptions::default(),
+            &progress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+    let seen = seen.into_inner().unwrap();
+    let uploading: Vec<u64> = seen
+        .iter()
+        .filter(|p| p.phase == Phase::Uploading)
+        .map(|p| p.done)
+        .collect();
+    assert!(uploading.windows(2).all(|w| w[0] <= w[1]), "{uploading:?}");
+    assert_eq!(*uploading.last().unwrap(), r.file_size);
+    assert!(
+        uploading.len() >= r.parts_total,
+        "at least one report per part"
+    );
+    let hashing: Vec<u64> = seen
+        .iter()
+        .filter(|p| p.phase == Phase::Hashing)
+        .map(|p| p.done)
+        .collect();
+    assert_eq!(*hashing.last().unwrap(), r.file_size);
+    assert_eq!(sha1_url(&r.url), sha1_file(&file));
+}
+
+#[test]
+fn cancel_from_progress_then_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = random_file(dir.path(), "c.mp4", 12 * MIB, 2);
+    let emu = emulator();
+    let client = client_for(&emu, |o| o.concurrency = 2);
+    let calls = AtomicUsize::new(0);
+    let stop_after_four =
+        |p: Progress| p.phase == Phase::Hashing || calls.fetch_add(1, Ordering::SeqCst) < 4;
+    let e = client
+        .upload(
+            &file,
+            &UploadOptions::default(),
+            &stop_after_four,
+            &CancelToken::new(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled);
+    assert!(e.to_string().contains("resumes"), "{e}");
+    let stored = emu.stats().parts_stored;
+    assert!(
+        (3..12).contains(&stored),
+        "parts stored before the stop: {stored}"
+    );
+
+    let r = client
+        .upload(
+            &file,
+            &UploadOptions::default(),
+            &no_progress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+    assert!(r.parts_skipped >= 3, "{r:?}");
+    assert_eq!(r.parts_skipped + r.parts_uploaded, 12);
+    assert_eq!(sha1_url(&r.url), sha1_file(&file));
+}
+
+#[test]
+fn step_api_with_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = random_file(dir.path(), "s.flv", 5 * MIB + 100, 3);
+    let emu = emulator();
+    let client = client_for(&emu, |_| {});
+    let up = client
+        .begin(
+            &file,
+            &UploadOptions::default(),
+            &no_progress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+    assert_eq!(up.part_count(), 6);
+    assert_eq!(up.parts_needed(), (0..6).collect::<Vec<_>>());
+    // Out of order, and stop half way.
+    for i in [4, 1, 0] {
+        up.upload_part(i).unwrap();
+        assert!(!up.part_needed(i));
+    }
+    assert_eq!(up.bytes_done(), 3 * MIB);
+    let e = up.finish().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(up.upload_part(99).is_err());
+    drop(up);
+
+    let up = client
+        .begin(
+            &file,
+            &UploadOptions::default(),
+            &no_progress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+    assert_eq!(up.parts_needed(), vec![2, 3, 5]);
+    assert_eq!(up.bytes_done(), 3 * MIB);
+    for i in up.parts_needed() {
+        up.upload_part(i).unwrap();
+    }
+    let r = up.finish().unwrap();
+    assert_eq!((r.parts_skipped, r.parts_uploaded), (3, 3));
+    assert_eq!(up.finish().unwrap(), r, "finish is idempotent");
+    assert_eq!(sha1_url(&r.url), sha1_file(&file));
+
+    let again = client
+        .begin(
+            &file,
+            &UploadOptions::default(),
+            &no_progress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+    assert!(again.is_instant());
+    assert!(again.parts_needed().is_empty());
+    let r2 = again.finish().unwrap();
+    assert!(r2.instant);
+    assert_eq!(r2.file_id, r.file_id);
+}
+
+#[test]
+fn resume_adopts_the_servers_part_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = random_file(dir.path(), "ps.mp4", 3 * MIB + 1, 4);
+    let emu = emulator();
+    let small = client_for(&emu, |o| o.part_size = 524_288);
+    let up = small
+        .begin(
+            &file,
+            &UploadOptions::default(),
+            &no_progress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+    up.upload_part(0).unwrap();
+    up.upload_part(3).unwrap();
+    drop(up);
+    let big = client_for(&emu, |o| o.part_size = MIB);
+    let r = big
+        .upload(
+            &file,
+            &UploadOptions::default(),
+            &no_progress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+    assert_eq!(r.parts_total, 7, "the 512 KiB plan of the first attempt");
+    assert_eq!(r.parts_skipped, 2);
+    assert_eq!(sha1_url(&r.url), sha1_file(&file));
+}
+
+#[test]
+fn clock_skew_is_corrected_from_the_date_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = random_file(dir.path(), "skew.mp4", MIB + 1, 5);
+    let emu = Emulator::start(EmulatorConfig {
+        rate_limit: false,
+        clock_offset_secs: 3 * 3600,
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    let client = client_for(&emu, |o| o.max_attempts = 2);
+    let r = client
+        .upload(
+            &file,
+            &UploadOptions::default(),
+            &no_progress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+    assert_eq!(sha1_url(&r.url), sha1_file(&file));
+    assert!(
+        emu.stats().errors_returned >= 1,
+        "the first request was refused"
+    );
+}
+
+#[test]
+fn a_file_that_changes_mid_upload_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = random_file(dir.path(), "grow.mp4", 3 * MIB, 6);
+    let emu = emulator();
+    let client = client_for(&emu, |_| {});
+    let up = client
+        .begin(
+            &file,
+            &UploadOptions::default(),
+            &no_progress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+    up.upload_part(0).unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap()
+        .write_all(b"more")
+        .unwrap();
+    let e = up.upload_part(1).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::FileChanged, "{e}");
+    assert!(up.finish().is_err());
+}
+
+#[test]
+fn eight_threads_share_one_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emulator();
+    let client = client_for(&emu, |o| o.concurrency = 2);
+    let files: Vec<PathBuf> = (0..8)
+        .map(|i| random_file(dir.path(), &format!("t{i}.mp4"), MIB * (i + 1) + i, 10 + i))
+        .collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .iter()
+            .map(|f| {
+                let client = &client;
+                s.spawn(move || {
+                    client
+                        .upload(
+                            f,
+                            &UploadOptions::default(),
+                            &no_progress,
+                            &CancelToken::new(),
+                        )
+                        .unwrap()
+                })
+            })
+            .collect();
+        for (h, f) in handles.into_iter().zip(&files) {
+            let r = h.join().unwrap();
+            assert_eq!(sha1_url(&r.url), sha1_file(f));
+        }
+    });
+}
+
+#[test]
+fn retries_run_out_on_persistent_faults() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = random_file(dir.path(), "f.mp4", 1000, 7);
+    let emu = Emulator::start(EmulatorConfig {
+        rate_limit: false,
+        faults: Faults {
+            fail_rate: 1.0,
+            ..Faults::default()
+        },
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    let client = client_for(&emu, |o| o.max_attempts = 3);
+    let e = client
+        .upload(
+            &file,
+            &UploadOptions::default(),
+            &no_progress,
+            &CancelToken::new(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Server);
+    assert!(e.server().unwrap().can_retry);
+    assert!(e.to_string().contains("after 3 attempts"), "{e}");
+    assert_eq!(emu.stats().init_calls, 3);
+}
+
+#[test]
+fn unreachable_endpoint_is_a_network_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = random_file(dir.path(), "u.mp4", 1000, 8);
+    // A port nobody listens on: bind, note, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut o = ClientOptions::default();
+    o.endpoint = format!("http://127.0.0.1:{port}/v2/index.php");
+    o.max_attempts = 2;
+    o.retry_base_delay = Duration::from_millis(1);
+    let client = Client::new(Credentials::new("id", "key").unwrap(), o).unwrap();
+    let e = client
+        .upload(
+            &file,
+            &UploadOptions::default(),
+            &no_progress,
+            &CancelToken::new(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Network, "{e}");
+}
