@@ -1,0 +1,262 @@
+//! The `vodupload emulator` command line (also the `vodupload-emulator` binary).
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::{Emulator, EmulatorConfig, EmulatorError, Faults, TlsSetup};
+
+/// Runs a local server that speaks the VOD upload protocol (InitUpload, UploadPart,
+/// FinishUpload) and enforces it strictly, for tests and demos.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Directory for parts and finished files, kept across restarts (default: a temporary
+    /// directory deleted on exit).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+
+    /// An accepted credential, SecretId:SecretKey (repeatable; default: one random credential,
+    /// printed at start).
+    #[arg(long = "credential", value_name = "ID:KEY")]
+    pub credentials: Vec<String>,
+
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+    #[arg(
+        long,
+        value_name = "PEM",
+        requires = "tls_key",
+        conflicts_with = "tls_self_signed"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key for --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Serve HTTPS with a fresh self-signed certificate (localhost, 127.0.0.1 and the canonical
+    /// host), written to this file so clients can trust it.
+    #[arg(long, value_name = "CERT_OUT.pem")]
+    pub tls_self_signed: Option<PathBuf>,
+
+    /// The host name clients may sign with instead of the one they connect to.
+    #[arg(long, value_name = "HOST", default_value = "vod2.qcloud.com")]
+    pub canonical_host: String,
+
+    /// Probability of answering -10004 (canRetry=1) without doing the work.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub fail_rate: f64,
+
+    /// Probability of closing the connection without an answer (half before, half after the work).
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub drop_rate: f64,
+
+    /// Probability of answering HTTP 502 with an HTML page.
+    #[arg(long = "http502-rate", value_name = "P", default_value_t = 0.0)]
+    pub http502_rate: f64,
+
+    /// Probability of answering with the JSON cut in half (after doing the work).
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub truncate_rate: f64,
+
+    /// Probability of delaying the answer by --slow-ms (after doing the work).
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub slow_rate: f64,
+
+    /// Delay of a slow answer, in milliseconds.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub slow_ms: u64,
+
+    /// Latency added to every protocol answer, in milliseconds.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub latency_ms: u64,
+
+    /// Seed of the fault decisions (same seed, same sequence of faults).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+
+    /// Don't enforce the call rates (UploadPart 10,000/min, InitUpload and FinishUpload 100/min).
+    #[arg(long)]
+    pub no_rate_limit: bool,
+
+    /// Accept any part size up to 64 MiB, not only 524288 and 1048576.
+    #[arg(long)]
+    pub any_part_size: bool,
+
+    /// Run the emulator's clock this many seconds ahead (negative: behind) of the system clock.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    pub clock_offset_secs: i64,
+
+    /// Log each request to stderr (method, action, code, duration; never keys or signatures).
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+impl EmulatorArgs {
+    /// Checks the arguments and turns them into a configuration (`quiet` unless --verbose).
+    pub fn into_config(self) -> Result<EmulatorConfig, EmulatorError> {
+        let mut credentials = Vec::new();
+        for c in &self.credentials {
+            match c.split_once(':') {
+                Some((id, key)) if !id.is_empty() && !key.is_empty() => {
+                    credentials.push((id.to_string(), key.to_string()))
+                }
+                _ => {
+                    return Err(EmulatorError::new(format!(
+                        "--credential must be SECRET_ID:SECRET_KEY, got {:?}",
+                        redact(c)
+                    )));
+                }
+            }
+        }
+        let tls = match (self.tls_cert, self.tls_key, self.tls_self_signed) {
+            (Some(cert), Some(key), None) => Some(TlsSetup::Files { cert, key }),
+            (None, None, Some(out)) => Some(TlsSetup::SelfSigned {
+                cert_out: Some(out),
+            }),
+            (None, None, None) => None,
+            (Some(_), None, _) | (None, Some(_), _) => {
+                return Err(EmulatorError::new(
+                    "--tls-cert and --tls-key must be given together",
+                ));
+            }
+            (Some(_), Some(_), Some(_)) => {
+                return Err(EmulatorError::new(
+                    "use either --tls-cert/--tls-key or --tls-self-signed, not both",
+                ));
+            }
+        };
+        if self.slow_rate > 0.0 && self.slow_ms == 0 {
+            return Err(EmulatorError::new(
+                "--slow-rate needs --slow-ms (how long a slow answer is delayed)",
+            ));
+        }
+        let faults = Faults {
+            seed: self.seed,
+            fail_rate: self.fail_rate,
+            drop_rate: self.drop_rate,
+            http502_rate: self.http502_rate,
+            truncate_rate: self.truncate_rate,
+            slow_rate: self.slow_rate,
+            slow_ms: self.slow_ms,
+            latency_ms: self.latency_ms,
+        };
+        crate::validate_faults(&faults)?;
+        if self.canonical_host.is_empty() {
+            return Err(EmulatorError::new("--canonical-host must not be empty"));
+        }
+        Ok(EmulatorConfig {
+            listen: self.listen,
+            state_dir: self.state,
+            credentials,
+            tls,
+            canonical_host: self.canonical_host,
+            faults,
+            rate_limit: !self.no_rate_limit,
+            any_part_size: self.any_part_size,
+            clock_offset_secs: self.clock_offset_secs,
+            quiet: !self.verbose,
+        })
+    }
+}
+
+/// Shows the SecretId of a malformed credential argument, never its key.
+fn redact(c: &str) -> String {
+    match c.split_once(':') {
+        Some((id, _)) => format!("{id}:…"),
+        None if c.len() > 8 => format!("{}…", &c[..c.char_indices().nth(4).map_or(0, |x| x.0)]),
+        None => "…".to_string(),
+    }
+}
+
+/// Runs the emulator in the foreground until SIGINT or SIGTERM. Prints `credential ID:KEY` for a
+/// generated credential, then exactly one `listening on {scheme}://ADDR` line, on stdout.
+pub fn run_cli(args: EmulatorArgs) -> Result<(), EmulatorError> {
+    let config = args.into_config()?;
+    let generated = config.credentials.is_empty();
+    let temp_state = config.state_dir.is_none();
+    let cert_out = match &config.tls {
+        Some(TlsSetup::SelfSigned { cert_out }) => cert_out.clone(),
+        _ => None,
+    };
+    // Signal handlers first, so a signal right after the "listening" line is not lost.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| EmulatorError::new(format!("cannot start the async runtime: {e}")))?;
+    let signals = rt.block_on(async { Signals::new() })?;
+
+    let emulator = Emulator::start(config)?;
+    if temp_state {
+        eprintln!(
+            "no --state given: using the temporary directory {} (deleted on exit)",
+            emulator.state_dir().display()
+        );
+    }
+    if let Some(out) = cert_out {
+        eprintln!("self-signed certificate written to {}", out.display());
+    }
+    let mut stdout = std::io::stdout().lock();
+    let print = |stdout: &mut std::io::StdoutLock<'_>, line: String| {
+        writeln!(stdout, "{line}")
+            .and_then(|()| stdout.flush())
+            .map_err(|e| EmulatorError::new(format!("cannot write to stdout: {e}")))
+    };
+    if generated {
+        for (id, key) in emulator.credentials() {
+            print(&mut stdout, format!("credential {id}:{key}"))?;
+        }
+    }
+    print(
+        &mut stdout,
+        format!("listening on {}://{}", emulator.scheme(), emulator.addr()),
+    )?;
+    drop(stdout);
+
+    let which = rt.block_on(signals.wait());
+    eprintln!("{which}: shutting down");
+    emulator.shutdown();
+    Ok(())
+}
+
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals, EmulatorError> {
+        Ok(Signals {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .map_err(|e| EmulatorError::new(format!("cannot handle SIGTERM: {e}")))?,
+            #[cfg(unix)]
+            int: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .map_err(|e| EmulatorError::new(format!("cannot handle SIGINT: {e}")))?,
+        })
+    }
+
+    #[cfg(unix)]
+    async fn wait(mut self) -> &'static str {
+        tokio::select! {
+            _ = self.int.recv() => "SIGINT",
+            _ = self.term.recv() => "SIGTERM",
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn wait(self) -> &'static str {
+        let _ = tokio::signal::ctrl_c().await;
+        "interrupt"
+    }
+}
