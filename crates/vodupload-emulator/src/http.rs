@@ -351,17 +351,17 @@ fn log(
     started: Instant,
     fault: Option<Fault>,
 ) {
-    if shared.quiet {
-        return;
-    }
     let fault = match fault {
         None | Some(Fault::None) => String::new(),
         Some(f) => format!(" fault={f:?}"),
     };
-    eprintln!(
-        "{method} {path} {action} -> {outcome} {}ms{fault}",
-        started.elapsed().as_millis()
-    );
+    let ms = started.elapsed().as_millis();
+    // Verbose: straight to stderr. Quiet (library use): only through `log`, at debug level.
+    if shared.quiet {
+        log::debug!("{method} {path} {action} -> {outcome} {ms}ms{fault}");
+    } else {
+        eprintln!("{method} {path} {action} -> {outcome} {ms}ms{fault}");
+    }
 }
 
 /// Reads and discards a body up to `cap` bytes; false if it was longer (or broken).

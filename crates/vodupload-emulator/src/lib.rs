@@ -118,7 +118,8 @@ pub struct Stats {
     pub parts_stored: u64,
     pub part_bytes_stored: u64,
     pub faults_injected: u64,
-    /// Protocol answers with an error code (negative, or 4000 and up), injected ones included.
+    /// Protocol answers with an error code (negative, or 4000 and up), injected `-10004`s and
+    /// HTTP 502s included (not 404s of unknown paths or files).
     pub errors_returned: u64,
 }
 
