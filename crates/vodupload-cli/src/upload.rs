@@ -67,6 +67,13 @@ pub(crate) struct UploadArgs {
     /// Do not pace requests under the service's published rates.
     #[arg(long)]
     no_rate_limit: bool,
+    /// Where to cache file fingerprints (SHA-1 and part MD5s) so a re-run does not rehash
+    /// [default: $XDG_CACHE_HOME/vodupload or ~/.cache/vodupload].
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// Do not use the fingerprint cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    no_cache: bool,
     /// Start an emulator in-process (temporary state, random credentials) and upload to it.
     #[arg(long)]
     emulator: bool,
@@ -108,6 +115,9 @@ pub(crate) fn run(a: UploadArgs) -> Result<(), Failure> {
     if a.no_rate_limit {
         options.rate_limits = RateLimits::unlimited();
     }
+    if !a.no_cache {
+        options.fingerprint_cache = a.cache_dir.clone().or_else(default_cache_dir);
+    }
     let client = Client::new(credentials, options)?;
     let upload_options = UploadOptions {
         name: a.name.clone(),
@@ -142,6 +152,15 @@ pub(crate) fn run(a: UploadArgs) -> Result<(), Failure> {
         print_result(&r);
     }
     Ok(())
+}
+
+/// The per-user cache directory, by the XDG convention.
+fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("vodupload").join("fingerprints"))
 }
 
 fn new_bar() -> ProgressBar {

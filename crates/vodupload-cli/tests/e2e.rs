@@ -158,7 +158,8 @@ fn upload_cmd(emu: &EmuProc, file: &Path, extra: &[&str]) -> Command {
             "--json",
         ])
         .args(extra)
-        .env_remove("RUST_LOG");
+        .env_remove("RUST_LOG")
+        .env("XDG_CACHE_HOME", file.parent().unwrap().join("cache"));
     if let Some(cert) = &emu.cert {
         cmd.arg("--ca-file").arg(cert);
     }

@@ -377,3 +377,44 @@ fn unreachable_endpoint_is_a_network_error() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Network, "{e}");
 }
+
+#[test]
+fn fingerprint_cache_skips_hashing_and_never_goes_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = random_file(dir.path(), "cached.mp4", 4 * MIB + 9, 21);
+    let emu = emulator();
+    let cache = dir.path().join("fp-cache");
+    let client = client_for(&emu, |o| o.fingerprint_cache = Some(cache.clone()));
+    let hashing_reports = |client: &Client| {
+        let n = AtomicUsize::new(0);
+        let progress = |p: Progress| {
+            if p.phase == Phase::Hashing {
+                n.fetch_add(1, Ordering::SeqCst);
+            }
+            true
+        };
+        let r = client
+            .upload(
+                &file,
+                &UploadOptions::default(),
+                &progress,
+                &CancelToken::new(),
+            )
+            .unwrap();
+        (n.into_inner(), r)
+    };
+    let (first, r1) = hashing_reports(&client);
+    assert_eq!(first, 1 + 5, "a start report, then one per part read");
+    let (second, r2) = hashing_reports(&client);
+    assert_eq!(second, 2, "from the cache: start and end, nothing read");
+    assert!(r2.instant);
+    assert_eq!(r2.file_id, r1.file_id);
+
+    // Same size, new content: the cache must not answer with the old SHA-1.
+    std::thread::sleep(Duration::from_millis(20));
+    random_file(dir.path(), "cached.mp4", 4 * MIB + 9, 22);
+    let (third, r3) = hashing_reports(&client);
+    assert_eq!(third, 6, "rehashed");
+    assert!(!r3.instant);
+    assert_eq!(sha1_url(&r3.url), sha1_file(&file));
+}

@@ -41,6 +41,9 @@ pub struct ClientOptions {
     pub signature_method: SignatureMethod,
     /// Client-side pacing; [`RateLimits::unlimited`] turns it off.
     pub rate_limits: RateLimits,
+    /// A directory caching each file's SHA-1 and part MD5s (keyed by path, size, mtime, ctime and
+    /// inode), so a re-upload or resume of a large file starts without reading it. None: off.
+    pub fingerprint_cache: Option<PathBuf>,
 }
 
 impl Default for ClientOptions {
@@ -59,6 +62,7 @@ impl Default for ClientOptions {
             proxy: None,
             signature_method: SignatureMethod::HmacSha1,
             rate_limits: RateLimits::default(),
+            fingerprint_cache: None,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! # Ok::<(), vodupload::Error>(())
 //! ```
 
+mod cache;
 mod client;
 pub mod config;
 pub mod credentials;

@@ -7,11 +7,12 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::cache::{FileIdentity, FingerprintCache};
 use crate::error::{Error, ErrorKind, Result};
-use crate::fingerprint::{self, Fingerprint, read_at};
+use crate::fingerprint::{self, Fingerprint, md5_hex, read_at};
 use crate::options::UploadOptions;
 use crate::plan::{Part, PartPlan};
 use crate::progress::{CancelToken, Phase, Progress, ProgressFn};
@@ -72,7 +73,11 @@ pub struct Upload {
     file: File,
     stamp: FileStamp,
     plan: PartPlan,
-    fingerprint: Fingerprint,
+    sha1: String,
+    /// Part MD5s at `plan.part_size`: from the hashing pass, the cache, or computed by whoever
+    /// first reads the part.
+    part_md5: Vec<OnceLock<String>>,
+    cache: Option<(FingerprintCache, FileIdentity)>,
     init_params: Vec<(String, String)>,
     states: Vec<AtomicU8>,
     instant: Mutex<Option<(String, String)>>,
@@ -112,36 +117,63 @@ impl Upload {
                 Error::io(format_args!("cannot open {}", path.display()), &e)
             }
         })?;
-        let stamp = FileStamp::of(
-            &file
-                .metadata()
-                .map_err(|e| Error::io(format_args!("cannot stat {}", path.display()), &e))?,
-        );
+        let meta_now = file
+            .metadata()
+            .map_err(|e| Error::io(format_args!("cannot stat {}", path.display()), &e))?;
+        let stamp = FileStamp::of(&meta_now);
         if stamp.len != meta.len() {
             return Err(changed(path));
         }
         let size = stamp.len;
         let part_size = transport.options().part_size;
+        let cache = transport.options().fingerprint_cache.clone().map(|dir| {
+            (
+                FingerprintCache::new(dir),
+                FileIdentity::of(path, &meta_now),
+            )
+        });
 
         let _ = progress(Progress {
             phase: Phase::Hashing,
             done: 0,
             total: size,
         });
-        let mut fp = fingerprint::compute(&file, size, part_size, true, &mut |done| {
-            !cancel.is_cancelled()
-                && progress(Progress {
+        let cached = cache.as_ref().and_then(|(c, id)| c.load(id, part_size));
+        let fp = match cached {
+            Some(fp) => {
+                log::debug!(
+                    "fingerprint of {} from the cache: sha1 {}",
+                    path.display(),
+                    fp.sha1
+                );
+                let _ = progress(Progress {
                     phase: Phase::Hashing,
-                    done,
+                    done: size,
                     total: size,
-                })
-        })?;
-        log::debug!(
-            "hashed {} ({size} bytes) in {} ms: sha1 {}",
-            path.display(),
-            started.elapsed().as_millis(),
-            fp.sha1
-        );
+                });
+                fp
+            }
+            None => {
+                let fp = fingerprint::compute(&file, size, part_size, &mut |done| {
+                    !cancel.is_cancelled()
+                        && progress(Progress {
+                            phase: Phase::Hashing,
+                            done,
+                            total: size,
+                        })
+                })?;
+                log::debug!(
+                    "hashed {} ({size} bytes) in {} ms: sha1 {}",
+                    path.display(),
+                    started.elapsed().as_millis(),
+                    fp.sha1
+                );
+                if let Some((c, id)) = &cache {
+                    c.store(id, &fp);
+                }
+                fp
+            }
+        };
 
         init_params.extend([
             ("fileSha".to_owned(), fp.sha1.clone()),
@@ -152,28 +184,31 @@ impl Upload {
         let outcome = init(&transport, &params, &|| cancel.is_cancelled())?;
 
         let mut plan = PartPlan::new(size, part_size)?;
+        let mut md5s = fp.part_md5;
         if let InitOutcome::Resume { data_size, .. } = &outcome {
             if *data_size != part_size {
-                // The first attempt fixed another part size; the service insists on it.
+                // The first attempt fixed another part size and the service insists on it. Our
+                // MD5s are for other boundaries; parts get hashed again as they are needed.
                 log::info!(
-                    "resume: the server fixed the part size at {data_size} bytes (ours is {part_size}); rehashing parts"
+                    "resume: the server fixed the part size at {data_size} bytes (ours is {part_size})"
                 );
                 plan = PartPlan::new(size, *data_size)?;
-                let sha1 = std::mem::take(&mut fp.sha1);
-                fp = fingerprint::compute(&file, size, *data_size, false, &mut |_| {
-                    !cancel.is_cancelled()
-                })?;
-                fp.sha1 = sha1;
+                md5s = vec![None; plan.count()];
             }
         }
         let upload = Upload {
             states: (0..plan.count()).map(|_| AtomicU8::new(NEEDED)).collect(),
+            part_md5: md5s
+                .into_iter()
+                .map(|m| m.map_or_else(OnceLock::new, OnceLock::from))
+                .collect(),
             transport,
             path: path.to_owned(),
             file,
             stamp,
             plan,
-            fingerprint: fp,
+            sha1: fp.sha1,
+            cache,
             init_params,
             instant: Mutex::new(None),
             bytes_done: AtomicU64::new(0),
@@ -185,13 +220,13 @@ impl Upload {
             started,
             result: Mutex::new(None),
         };
-        upload.apply_init(outcome);
+        upload.apply_init(outcome)?;
         upload.check_unchanged()?;
         Ok(upload)
     }
 
     /// Marks parts skipped or needed from what InitUpload said.
-    fn apply_init(&self, outcome: InitOutcome) {
+    fn apply_init(&self, outcome: InitOutcome) -> Result<()> {
         match outcome {
             InitOutcome::New => {
                 log::debug!("InitUpload: new upload of {} parts", self.plan.count());
@@ -213,7 +248,7 @@ impl Upload {
                     match part {
                         Some(p)
                             if p.len == listed.data_size
-                                && self.fingerprint.part_md5[p.index] == listed.data_md5 =>
+                                && self.md5_of(p.index)? == listed.data_md5 =>
                         {
                             if self.states[p.index].swap(SKIPPED, Ordering::SeqCst) != SKIPPED {
                                 kept += 1;
@@ -243,6 +278,7 @@ impl Upload {
                 );
             }
         }
+        Ok(())
     }
 
     /// How many parts the file has.
@@ -291,7 +327,7 @@ impl Upload {
     }
 
     pub fn file_sha1(&self) -> &str {
-        &self.fingerprint.sha1
+        &self.sha1
     }
 
     pub fn path(&self) -> &Path {
@@ -399,12 +435,12 @@ impl Upload {
             }
         })?;
         let params = [
-            ("fileSha".to_owned(), self.fingerprint.sha1.clone()),
+            ("fileSha".to_owned(), self.sha1.clone()),
             ("offset".to_owned(), part.offset.to_string()),
             ("dataSize".to_owned(), part.len.to_string()),
             (
                 "dataMd5".to_owned(),
-                self.fingerprint.part_md5[index].clone(),
+                self.part_md5[index].get_or_init(|| md5_hex(buf)).clone(),
             ),
         ];
         let what = format!("part {index} (offset {})", part.offset);
@@ -484,7 +520,7 @@ impl Upload {
                     }
                     self.parts_skipped.store(0, Ordering::SeqCst);
                 }
-                self.apply_init(outcome);
+                self.apply_init(outcome)?;
                 let missing = self.parts_needed();
                 if missing.is_empty() && !self.is_instant() {
                     return Err(self.explain(e));
@@ -496,11 +532,12 @@ impl Upload {
             Err(e) => return Err(self.explain(e)),
         };
         *lock(&self.result) = Some(result.clone());
+        self.save_fingerprint();
         Ok(result)
     }
 
     fn finish_once(&self) -> Result<UploadResult> {
-        let params = [("fileSha".to_owned(), self.fingerprint.sha1.clone())];
+        let params = [("fileSha".to_owned(), self.sha1.clone())];
         let mut answer = None;
         self.transport.call(
             "FinishUpload",
@@ -519,7 +556,7 @@ impl Upload {
             file_id,
             url,
             instant,
-            file_sha1: self.fingerprint.sha1.clone(),
+            file_sha1: self.sha1.clone(),
             file_size: self.plan.file_size,
             parts_total: self.plan.count(),
             parts_uploaded: self.parts_uploaded.load(Ordering::SeqCst),
@@ -538,6 +575,33 @@ impl Upload {
         match self.check_unchanged() {
             Err(changed) => changed,
             Ok(()) => e,
+        }
+    }
+
+    /// Our MD5 of part `index`, reading the part if nobody hashed it yet.
+    fn md5_of(&self, index: usize) -> Result<String> {
+        if let Some(m) = self.part_md5[index].get() {
+            return Ok(m.clone());
+        }
+        let part = self.plan.part(index).expect("index from the plan");
+        let mut buf = vec![0u8; part.len as usize];
+        read_at(&self.file, &mut buf, part.offset)
+            .map_err(|e| Error::io(format_args!("cannot read {}", self.path.display()), &e))?;
+        Ok(self.part_md5[index].get_or_init(|| md5_hex(&buf)).clone())
+    }
+
+    /// Records every MD5 now known, so a later re-upload or resume need not hash again.
+    fn save_fingerprint(&self) {
+        if let Some((cache, id)) = &self.cache {
+            cache.store(
+                id,
+                &Fingerprint {
+                    sha1: self.sha1.clone(),
+                    file_size: self.plan.file_size,
+                    part_size: self.plan.part_size,
+                    part_md5: self.part_md5.iter().map(|m| m.get().cloned()).collect(),
+                },
+            );
         }
     }
 

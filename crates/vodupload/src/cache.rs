@@ -1,0 +1,248 @@
+//! An opt-in cache of fingerprints, so that resuming or re-uploading a multi-GB file does not
+//! read it all again before InitUpload.
+//!
+//! An entry is keyed by everything that changes when the file does: path, size, mtime, ctime,
+//! inode and device. ctime is the guard against a rewrite that restores the old mtime (no call can
+//! set ctime back). Entries are written whole to a temporary file and renamed, and a torn or
+//! foreign entry fails to parse or to match and is ignored, never trusted.
+
+use std::fs::Metadata;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::fingerprint::{Fingerprint, sha1_hex};
+
+/// Bumped when the entry format changes; older entries are then ignored.
+const FORMAT: u32 = 1;
+
+/// What identifies one version of a file on disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct FileIdentity {
+    path: String,
+    size: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+    ino: u64,
+    dev: u64,
+}
+
+impl FileIdentity {
+    pub(crate) fn of(path: &Path, meta: &Metadata) -> Self {
+        let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+        #[cfg(unix)]
+        let (mtime_ns, ctime_ns, ino, dev) = {
+            use std::os::unix::fs::MetadataExt;
+            (
+                meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
+                meta.ctime() as i128 * 1_000_000_000 + meta.ctime_nsec() as i128,
+                meta.ino(),
+                meta.dev(),
+            )
+        };
+        #[cfg(not(unix))]
+        let (mtime_ns, ctime_ns, ino, dev) = (
+            meta.modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i128),
+            0,
+            0,
+            0,
+        );
+        FileIdentity {
+            path: abs.to_string_lossy().into_owned(),
+            size: meta.len(),
+            mtime_ns,
+            ctime_ns,
+            ino,
+            dev,
+        }
+    }
+
+    fn key(&self) -> String {
+        sha1_hex(
+            format!(
+                "{}\0{}\0{}\0{}\0{}\0{}",
+                self.path, self.size, self.mtime_ns, self.ctime_ns, self.ino, self.dev
+            )
+            .as_bytes(),
+        )
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    format: u32,
+    identity: FileIdentity,
+    sha1: String,
+    part_size: u64,
+    part_md5: Vec<Option<String>>,
+}
+
+/// A directory of fingerprints.
+#[derive(Debug, Clone)]
+pub(crate) struct FingerprintCache {
+    dir: PathBuf,
+}
+
+impl FingerprintCache {
+    pub(crate) fn new(dir: PathBuf) -> Self {
+        FingerprintCache { dir }
+    }
+
+    fn entry_path(&self, id: &FileIdentity) -> PathBuf {
+        self.dir.join(format!("{}.json", id.key()))
+    }
+
+    /// The cached fingerprint of this exact file version, if there is a sound one. Part MD5s at
+    /// another part size than `part_size` are dropped (the SHA-1 still holds).
+    pub(crate) fn load(&self, id: &FileIdentity, part_size: u64) -> Option<Fingerprint> {
+        let path = self.entry_path(id);
+        let bytes = std::fs::read(&path).ok()?;
+        let entry: Entry = match serde_json::from_slice(&bytes) {
+            Ok(e) => e,
+            Err(e) => {
+                log::warn!(
+                    "ignoring the damaged fingerprint cache entry {}: {e}",
+                    path.display()
+                );
+                return None;
+            }
+        };
+        let plan_count = id.size.div_ceil(entry.part_size.max(1)) as usize;
+        let sound = entry.format == FORMAT
+            && entry.identity == *id
+            && is_hex(&entry.sha1, 40)
+            && entry.part_size > 0
+            && entry.part_md5.len() == plan_count
+            && entry.part_md5.iter().flatten().all(|m| is_hex(m, 32));
+        if !sound {
+            log::warn!(
+                "ignoring the fingerprint cache entry {}: it does not match the file",
+                path.display()
+            );
+            return None;
+        }
+        let count = id.size.div_ceil(part_size) as usize;
+        Some(Fingerprint {
+            sha1: entry.sha1,
+            file_size: id.size,
+            part_size,
+            part_md5: if entry.part_size == part_size {
+                entry.part_md5
+            } else {
+                vec![None; count]
+            },
+        })
+    }
+
+    /// Saves a fingerprint; failures are logged and otherwise ignored (the cache is an optimisation).
+    pub(crate) fn store(&self, id: &FileIdentity, fp: &Fingerprint) {
+        if let Err(e) = self.try_store(id, fp) {
+            log::warn!(
+                "cannot write the fingerprint cache in {}: {e}",
+                self.dir.display()
+            );
+        }
+    }
+
+    fn try_store(&self, id: &FileIdentity, fp: &Fingerprint) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let entry = Entry {
+            format: FORMAT,
+            identity: id.clone(),
+            sha1: fp.sha1.clone(),
+            part_size: fp.part_size,
+            part_md5: fp.part_md5.clone(),
+        };
+        let json = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
+        let mut tmp = tempfile_in(&self.dir)?;
+        tmp.1.write_all(&json)?;
+        tmp.1.sync_all()?;
+        std::fs::rename(&tmp.0, self.entry_path(id))
+    }
+}
+
+/// A new file beside the entries, so the rename that publishes it is atomic.
+fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    for _ in 0..16 {
+        let p = dir.join(format!(".tmp-{:016x}", rand::random::<u64>()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&p)
+        {
+            Ok(f) => return Ok((p, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("cannot create a temporary file"))
+}
+
+fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> (tempfile::TempDir, PathBuf, FingerprintCache) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("v.mp4");
+        std::fs::write(&file, vec![7u8; 1000]).unwrap();
+        let cache = FingerprintCache::new(dir.path().join("cache"));
+        (dir, file, cache)
+    }
+
+    fn fp() -> Fingerprint {
+        Fingerprint {
+            sha1: "a".repeat(40),
+            file_size: 1000,
+            part_size: 524288,
+            part_md5: vec![Some("b".repeat(32))],
+        }
+    }
+
+    #[test]
+    fn round_trip_and_part_size_change() {
+        let (_d, file, cache) = setup();
+        let id = FileIdentity::of(&file, &std::fs::metadata(&file).unwrap());
+        assert!(cache.load(&id, 524288).is_none());
+        cache.store(&id, &fp());
+        assert_eq!(cache.load(&id, 524288).unwrap(), fp());
+        let other = cache.load(&id, 1048576).unwrap();
+        assert_eq!(other.sha1, fp().sha1);
+        assert_eq!(other.part_md5, vec![None]);
+    }
+
+    #[test]
+    fn a_changed_file_misses() {
+        let (_d, file, cache) = setup();
+        let id = FileIdentity::of(&file, &std::fs::metadata(&file).unwrap());
+        cache.store(&id, &fp());
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::fs::write(&file, vec![8u8; 1000]).unwrap();
+        let id2 = FileIdentity::of(&file, &std::fs::metadata(&file).unwrap());
+        assert_ne!(id, id2);
+        assert!(cache.load(&id2, 524288).is_none());
+    }
+
+    #[test]
+    fn a_truncated_entry_is_ignored() {
+        let (_d, file, cache) = setup();
+        let id = FileIdentity::of(&file, &std::fs::metadata(&file).unwrap());
+        cache.store(&id, &fp());
+        let entry = cache.entry_path(&id);
+        let bytes = std::fs::read(&entry).unwrap();
+        std::fs::write(&entry, &bytes[..bytes.len() / 2]).unwrap();
+        assert!(cache.load(&id, 524288).is_none());
+        std::fs::write(&entry, b"{\"format\":1}").unwrap();
+        assert!(cache.load(&id, 524288).is_none());
+    }
+}
