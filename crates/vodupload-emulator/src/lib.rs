@@ -30,7 +30,7 @@ pub use cli::{EmulatorArgs, run_cli};
 
 /// Everything an [`Emulator`] needs to start. `Default` gives a plain-HTTP server on a free
 /// loopback port, a temporary state directory, one random credential, no faults, rate limits on.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EmulatorConfig {
     /// Address to bind; port 0 picks a free one. Default `127.0.0.1:0`.
     pub listen: SocketAddr,
@@ -55,6 +55,25 @@ pub struct EmulatorConfig {
     pub clock_offset_secs: i64,
     /// Don't log requests to stderr. Default true.
     pub quiet: bool,
+}
+
+/// Shows the SecretIds, never the SecretKeys.
+impl fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<&str> = self.credentials.iter().map(|(id, _)| id.as_str()).collect();
+        f.debug_struct("EmulatorConfig")
+            .field("listen", &self.listen)
+            .field("state_dir", &self.state_dir)
+            .field("secret_ids", &ids)
+            .field("tls", &self.tls)
+            .field("canonical_host", &self.canonical_host)
+            .field("faults", &self.faults)
+            .field("rate_limit", &self.rate_limit)
+            .field("any_part_size", &self.any_part_size)
+            .field("clock_offset_secs", &self.clock_offset_secs)
+            .field("quiet", &self.quiet)
+            .finish()
+    }
 }
 
 impl Default for EmulatorConfig {

@@ -1242,3 +1242,16 @@ fn temp_state_dir_removed_on_drop() {
     emu.shutdown();
     assert!(!dir.exists());
 }
+
+#[test]
+fn config_debug_hides_keys() {
+    let cfg = EmulatorConfig {
+        credentials: vec![("AKIDvisible".into(), "very-secret-key".into())],
+        ..EmulatorConfig::default()
+    };
+    let s = format!("{cfg:?}");
+    assert!(
+        s.contains("AKIDvisible") && !s.contains("very-secret-key"),
+        "{s}"
+    );
+}
