@@ -64,6 +64,10 @@ fn init_logging(verbose: u8) {
     };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
         .format_target(false)
+        // ureq logs whole request URLs, whose query carries the Signature: never show them,
+        // whatever RUST_LOG asks for.
+        .filter_module("ureq", log::LevelFilter::Off)
+        .filter_module("ureq_proto", log::LevelFilter::Off)
         .init();
 }
 

@@ -184,6 +184,7 @@ pub(crate) fn result_json(r: &UploadResult) -> serde_json::Value {
         "parts_uploaded": r.parts_uploaded,
         "parts_skipped": r.parts_skipped,
         "bytes_sent": r.bytes_sent,
+        "retries": r.retries,
         "elapsed_ms": r.elapsed.as_millis() as u64,
     })
 }

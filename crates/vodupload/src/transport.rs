@@ -4,7 +4,7 @@
 //! replayed signature; the body is a borrowed slice, so a retry can always send it again.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ureq::Agent;
@@ -146,7 +146,9 @@ impl Transport {
     }
 
     /// Sends `action` with `params` (and `body` for UploadPart) until it succeeds, fails for good,
-    /// or the attempts run out. `what` names the request in logs and errors (e.g. "part 3").
+    /// or the attempts run out. `what` names the request in logs and errors (e.g. "part 3");
+    /// `retries` counts the attempts after the first.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn call(
         &self,
         action: &str,
@@ -154,6 +156,7 @@ impl Transport {
         body: Option<&[u8]>,
         stop: &dyn Fn() -> bool,
         what: &str,
+        retries: &AtomicU64,
         parse: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<()> {
         let max = self.options.max_attempts;
@@ -211,6 +214,7 @@ impl Transport {
                 delay.as_millis(),
                 attempt + 1
             );
+            retries.fetch_add(1, Ordering::Relaxed);
             if !sleep_unless(delay, stop) {
                 return Err(cancelled());
             }

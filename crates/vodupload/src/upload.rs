@@ -40,26 +40,37 @@ pub struct UploadResult {
     pub parts_skipped: usize,
     /// Part bytes this run sent and the server answered, retries included.
     pub bytes_sent: u64,
+    /// Requests sent again after a transient failure.
+    pub retries: u64,
     pub elapsed: Duration,
 }
 
-/// Size, mtime and inode: a change in any of them means the file is not the one we hashed.
+/// Size, mtime, ctime and inode: a change in any of them means the file may not be the one we
+/// hashed. ctime catches a rewrite that puts the old mtime back (and, conservatively, a chmod).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct FileStamp {
     len: u64,
     modified: Option<SystemTime>,
+    ctime_ns: i128,
     ino: u64,
 }
 
 impl FileStamp {
     fn of(meta: &std::fs::Metadata) -> Self {
         #[cfg(unix)]
-        let ino = std::os::unix::fs::MetadataExt::ino(meta);
+        let (ino, ctime_ns) = {
+            use std::os::unix::fs::MetadataExt;
+            (
+                meta.ino(),
+                meta.ctime() as i128 * 1_000_000_000 + meta.ctime_nsec() as i128,
+            )
+        };
         #[cfg(not(unix))]
-        let ino = 0;
+        let (ino, ctime_ns) = (0, 0);
         FileStamp {
             len: meta.len(),
             modified: meta.modified().ok(),
+            ctime_ns,
             ino,
         }
     }
@@ -83,6 +94,7 @@ pub struct Upload {
     instant: Mutex<Option<(String, String)>>,
     bytes_done: AtomicU64,
     bytes_sent: AtomicU64,
+    retries: AtomicU64,
     parts_uploaded: AtomicUsize,
     parts_skipped: AtomicUsize,
     /// Serialises progress callbacks, so reported values only ever grow.
@@ -181,7 +193,8 @@ impl Upload {
         ]);
         let mut params = init_params.clone();
         params.push(("dataSize".to_owned(), part_size.to_string()));
-        let outcome = init(&transport, &params, &|| cancel.is_cancelled())?;
+        let retries = AtomicU64::new(0);
+        let outcome = init(&transport, &params, &|| cancel.is_cancelled(), &retries)?;
 
         let mut plan = PartPlan::new(size, part_size)?;
         let mut md5s = fp.part_md5;
@@ -213,6 +226,7 @@ impl Upload {
             instant: Mutex::new(None),
             bytes_done: AtomicU64::new(0),
             bytes_sent: AtomicU64::new(0),
+            retries,
             parts_uploaded: AtomicUsize::new(0),
             parts_skipped: AtomicUsize::new(0),
             progress_lock: Mutex::new(()),
@@ -445,7 +459,7 @@ impl Upload {
         ];
         let what = format!("part {index} (offset {})", part.offset);
         self.transport
-            .call("UploadPart", &params, Some(buf), stop, &what, &mut |body| {
+            .call("UploadPart", &params, Some(buf), stop, &what, &self.retries, &mut |body| {
                 self.bytes_sent.fetch_add(part.len, Ordering::SeqCst);
                 protocol::parse_part(body)
             })
@@ -502,7 +516,12 @@ impl Upload {
                 log::warn!("FinishUpload failed ({e}); asking InitUpload what the server holds");
                 let mut params = self.init_params.clone();
                 params.push(("dataSize".to_owned(), self.plan.part_size.to_string()));
-                let outcome = init(&self.transport, &params, &|| self.cancel.is_cancelled())?;
+                let outcome = init(
+                    &self.transport,
+                    &params,
+                    &|| self.cancel.is_cancelled(),
+                    &self.retries,
+                )?;
                 match &outcome {
                     InitOutcome::Resume { data_size, .. } if *data_size != self.plan.part_size => {
                         return Err(self.explain(e));
@@ -545,6 +564,7 @@ impl Upload {
             None,
             &|| self.cancel.is_cancelled(),
             "",
+            &self.retries,
             &mut |body| {
                 answer = Some(protocol::parse_finish(body)?);
                 Ok(())
@@ -562,6 +582,7 @@ impl Upload {
             parts_uploaded: self.parts_uploaded.load(Ordering::SeqCst),
             parts_skipped: self.parts_skipped.load(Ordering::SeqCst),
             bytes_sent: self.bytes_sent.load(Ordering::SeqCst),
+            retries: self.retries.load(Ordering::SeqCst),
             elapsed: self.started.elapsed(),
         })
     }
@@ -630,9 +651,10 @@ fn init(
     transport: &Transport,
     params: &[(String, String)],
     stop: &dyn Fn() -> bool,
+    retries: &AtomicU64,
 ) -> Result<InitOutcome> {
     let mut outcome = None;
-    transport.call("InitUpload", params, None, stop, "", &mut |body| {
+    transport.call("InitUpload", params, None, stop, "", retries, &mut |body| {
         outcome = Some(protocol::parse_init(body)?);
         Ok(())
     })?;
