@@ -1,0 +1,579 @@
+//! `Client`, `Upload`, `UploadResult` and `CancelToken`: thin wrappers over the core. Every
+//! blocking call goes through [`crate::run::run`], which releases the GIL.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use vodupload::{ClientOptions, Credentials, RateLimits, SignatureMethod, UploadOptions};
+
+use crate::errors::to_py;
+use crate::run::{Callbacks, run};
+
+/// Stops an upload from another thread: pass it as ``cancel=`` to ``Client.upload`` or
+/// ``Client.begin``, then call ``cancel()``; the upload raises ``UploadCancelled`` within a
+/// fraction of a second (a part already on the wire finishes first). The server keeps the parts
+/// it has, so a later upload of the same file resumes. A token stays cancelled; it can be shared
+/// by several uploads to stop them all.
+#[pyclass(module = "vodupload", frozen)]
+#[derive(Debug, Default)]
+pub struct CancelToken {
+    pub(crate) token: vodupload::CancelToken,
+}
+
+#[pymethods]
+impl CancelToken {
+    #[new]
+    fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks every upload watching this token to stop.
+    fn cancel(&self) {
+        self.token.cancel();
+    }
+
+    /// Whether ``cancel()`` was called.
+    #[getter]
+    fn cancelled(&self) -> bool {
+        self.token.is_cancelled()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "CancelToken(cancelled={})",
+            py_bool(self.token.is_cancelled())
+        )
+    }
+}
+
+fn py_bool(b: bool) -> &'static str {
+    if b { "True" } else { "False" }
+}
+
+/// What a finished upload reports. Immutable.
+///
+/// ``file_id`` and ``url`` identify the video on the service; ``instant`` is True when the service
+/// already had the file and nothing was sent; ``parts_uploaded`` parts were sent by this run and
+/// ``parts_skipped`` were already on the server (resume, or instant upload); ``bytes_sent`` counts
+/// part bytes sent, retries included; ``elapsed`` is in seconds, hashing included.
+#[pyclass(module = "vodupload", frozen, get_all)]
+#[derive(Debug, Clone)]
+pub struct UploadResult {
+    /// The service's id of the video.
+    file_id: String,
+    /// Where the service serves the file.
+    url: String,
+    /// The service already had the file: nothing was sent.
+    instant: bool,
+    /// SHA-1 of the file, lowercase hex.
+    file_sha1: String,
+    /// Size of the file in bytes.
+    file_size: u64,
+    /// Number of parts of the file.
+    parts_total: usize,
+    /// Parts this run sent.
+    parts_uploaded: usize,
+    /// Parts the server already held.
+    parts_skipped: usize,
+    /// Part bytes sent by this run, retries included.
+    bytes_sent: u64,
+    /// Seconds from the start of hashing to the end of FinishUpload.
+    elapsed: f64,
+}
+
+impl From<vodupload::UploadResult> for UploadResult {
+    fn from(r: vodupload::UploadResult) -> Self {
+        UploadResult {
+            file_id: r.file_id,
+            url: r.url,
+            instant: r.instant,
+            file_sha1: r.file_sha1,
+            file_size: r.file_size,
+            parts_total: r.parts_total,
+            parts_uploaded: r.parts_uploaded,
+            parts_skipped: r.parts_skipped,
+            bytes_sent: r.bytes_sent,
+            elapsed: r.elapsed.as_secs_f64(),
+        }
+    }
+}
+
+#[pymethods]
+impl UploadResult {
+    /// The fields as a plain dict (for JSON responses, logs...).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("file_id", &self.file_id)?;
+        d.set_item("url", &self.url)?;
+        d.set_item("instant", self.instant)?;
+        d.set_item("file_sha1", &self.file_sha1)?;
+        d.set_item("file_size", self.file_size)?;
+        d.set_item("parts_total", self.parts_total)?;
+        d.set_item("parts_uploaded", self.parts_uploaded)?;
+        d.set_item("parts_skipped", self.parts_skipped)?;
+        d.set_item("bytes_sent", self.bytes_sent)?;
+        d.set_item("elapsed", self.elapsed)?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "UploadResult(file_id={:?}, url={:?}, instant={}, parts_total={}, parts_uploaded={}, parts_skipped={}, bytes_sent={}, file_size={}, elapsed={:.3})",
+            self.file_id,
+            self.url,
+            py_bool(self.instant),
+            self.parts_total,
+            self.parts_uploaded,
+            self.parts_skipped,
+            self.bytes_sent,
+            self.file_size,
+            self.elapsed
+        )
+    }
+}
+
+/// A configured client for the VOD upload host. Thread-safe: share one between threads (and
+/// requests of a web app); their uploads share its connection pool and its pacing under the
+/// service's rate limits, and run in parallel (the GIL is released while they work).
+///
+/// ``secret_id``/``secret_key`` default to the ``TENCENTCLOUD_SECRET_ID`` and
+/// ``TENCENTCLOUD_SECRET_KEY`` environment variables. Every option is checked here: a bad value
+/// raises ``ValueError`` (or ``TypeError`` for a wrong type) before anything is sent.
+///
+/// Options: ``endpoint`` (default ``https://vod2.qcloud.com/v2/index.php``), ``region`` ("gz"),
+/// ``part_size`` (524288 or 1048576 bytes), ``concurrency`` (parts in flight per upload, 1-64),
+/// ``max_attempts`` (tries per request, the first included), ``retry_base_delay`` and
+/// ``retry_max_delay`` (seconds), ``connect_timeout`` and ``request_timeout`` (seconds),
+/// ``ca_file`` (PEM file of the only trusted roots), ``proxy`` (``http://host:port``; default: the
+/// usual ``*_PROXY`` variables), ``signature_method`` ("HmacSHA1" or "HmacSHA256"), ``rate_limit``
+/// (pace requests under the service's published rates; default True).
+#[pyclass(module = "vodupload", frozen)]
+#[derive(Debug)]
+pub struct Client {
+    inner: vodupload::Client,
+}
+
+fn seconds(name: &str, v: f64) -> PyResult<Duration> {
+    if !v.is_finite() || v <= 0.0 || v > 1e9 {
+        return Err(PyValueError::new_err(format!(
+            "{name} must be a positive number of seconds, not {v}"
+        )));
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+fn positive<T: TryFrom<i64>>(name: &str, v: i64) -> PyResult<T> {
+    if v < 1 {
+        return Err(PyValueError::new_err(format!(
+            "{name} must be at least 1, not {v}"
+        )));
+    }
+    T::try_from(v).map_err(|_| PyValueError::new_err(format!("{name} {v} is too large")))
+}
+
+/// Reads the upload options shared by `upload()` and `begin()`.
+#[allow(clippy::too_many_arguments)]
+fn upload_options(
+    name: Option<String>,
+    file_type: Option<String>,
+    tags: Option<Vec<String>>,
+    class_id: Option<i64>,
+    transcode: bool,
+    screenshot: bool,
+    watermark: bool,
+) -> UploadOptions {
+    UploadOptions {
+        name,
+        file_type,
+        tags: tags.unwrap_or_default(),
+        class_id,
+        transcode,
+        screenshot,
+        watermark,
+    }
+}
+
+/// `str`/`os.PathLike`, refusing other types with a clear TypeError (pyo3's own message names
+/// `PathBuf`).
+fn extract_path(path: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
+    path.extract::<PathBuf>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "path must be a str or os.PathLike, not {}",
+            path.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_else(|_| "?".into())
+        ))
+    })
+}
+
+#[pymethods]
+impl Client {
+    #[new]
+    #[pyo3(signature = (
+        secret_id=None, secret_key=None, *, endpoint=None, region=None, part_size=None,
+        concurrency=None, max_attempts=None, retry_base_delay=None, retry_max_delay=None,
+        connect_timeout=None, request_timeout=None, ca_file=None, proxy=None,
+        signature_method=None, rate_limit=true
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        secret_id: Option<&str>,
+        secret_key: Option<&str>,
+        endpoint: Option<String>,
+        region: Option<String>,
+        part_size: Option<i64>,
+        concurrency: Option<i64>,
+        max_attempts: Option<i64>,
+        retry_base_delay: Option<f64>,
+        retry_max_delay: Option<f64>,
+        connect_timeout: Option<f64>,
+        request_timeout: Option<f64>,
+        ca_file: Option<PathBuf>,
+        proxy: Option<String>,
+        signature_method: Option<&str>,
+        rate_limit: bool,
+    ) -> PyResult<Self> {
+        let credentials =
+            Credentials::resolve(secret_id, secret_key).map_err(|e| to_py(py, e, None))?;
+        let mut o = ClientOptions::default();
+        if let Some(v) = endpoint {
+            o.endpoint = v;
+        }
+        if let Some(v) = region {
+            o.region = v;
+        }
+        if let Some(v) = part_size {
+            o.part_size = positive("part_size", v)?;
+        }
+        if let Some(v) = concurrency {
+            o.concurrency = positive("concurrency", v)?;
+        }
+        if let Some(v) = max_attempts {
+            o.max_attempts = positive("max_attempts", v)?;
+        }
+        if let Some(v) = retry_base_delay {
+            o.retry_base_delay = seconds("retry_base_delay", v)?;
+        }
+        if let Some(v) = retry_max_delay {
+            o.retry_max_delay = seconds("retry_max_delay", v)?;
+        }
+        if let Some(v) = connect_timeout {
+            o.connect_timeout = seconds("connect_timeout", v)?;
+        }
+        if let Some(v) = request_timeout {
+            o.request_timeout = seconds("request_timeout", v)?;
+        }
+        o.ca_file = ca_file;
+        o.proxy = proxy;
+        if let Some(m) = signature_method {
+            o.signature_method = SignatureMethod::parse(m).map_err(|e| to_py(py, e, None))?;
+        }
+        o.rate_limits = if rate_limit {
+            RateLimits::default()
+        } else {
+            RateLimits::unlimited()
+        };
+        let inner = vodupload::Client::new(credentials, o).map_err(|e| to_py(py, e, None))?;
+        Ok(Client { inner })
+    }
+
+    /// The upload API URL this client talks to.
+    #[getter]
+    fn endpoint(&self) -> String {
+        self.inner.options().endpoint.clone()
+    }
+
+    /// The region parameter sent with every request.
+    #[getter]
+    fn region(&self) -> String {
+        self.inner.options().region.clone()
+    }
+
+    /// Part size in bytes.
+    #[getter]
+    fn part_size(&self) -> u64 {
+        self.inner.options().part_size
+    }
+
+    /// Parts in flight at once per upload.
+    #[getter]
+    fn concurrency(&self) -> usize {
+        self.inner.options().concurrency
+    }
+
+    /// Uploads a file in one call: hash it, InitUpload, send the parts the server lacks in
+    /// parallel, FinishUpload; returns an ``UploadResult``.
+    ///
+    /// ``name`` (default: the file's stem) and ``file_type`` (default: its extension) name the
+    /// video; ``tags``, ``class_id``, ``transcode``, ``screenshot`` and ``watermark`` are passed to
+    /// the service. ``progress(done, total)`` is called while parts are sent, on this thread with
+    /// the GIL held; ``done`` counts bytes the server holds (parts it already had included) and
+    /// never decreases. ``hash_progress(done, total)`` is called while the file is hashed.
+    /// An exception raised by either stops the upload and propagates unchanged. ``cancel`` is a
+    /// ``CancelToken`` another thread may use to stop the upload (``UploadCancelled``).
+    ///
+    /// The GIL is released while the upload runs. Ctrl-C stops it within a fraction of a second
+    /// (KeyboardInterrupt); the server keeps the parts it has, and uploading the same file again
+    /// resumes. Uploading a file the service already has returns at once with ``instant=True``.
+    #[pyo3(signature = (
+        path, *, name=None, file_type=None, tags=None, class_id=None, transcode=false,
+        screenshot=false, watermark=false, progress=None, hash_progress=None, cancel=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn upload<'py>(
+        &self,
+        py: Python<'py>,
+        path: &Bound<'py, PyAny>,
+        name: Option<String>,
+        file_type: Option<String>,
+        tags: Option<Vec<String>>,
+        class_id: Option<i64>,
+        transcode: bool,
+        screenshot: bool,
+        watermark: bool,
+        progress: Option<Bound<'py, PyAny>>,
+        hash_progress: Option<Bound<'py, PyAny>>,
+        cancel: Option<Bound<'py, CancelToken>>,
+    ) -> PyResult<UploadResult> {
+        let path = extract_path(path)?;
+        let options = upload_options(
+            name, file_type, tags, class_id, transcode, screenshot, watermark,
+        );
+        let callbacks = Callbacks::new(hash_progress, progress)?;
+        let watch = cancel.map(|c| c.get().token.clone());
+        let token = vodupload::CancelToken::new();
+        let client = &self.inner;
+        let out = run(py, &token, watch.as_ref(), &callbacks, |p| {
+            client.upload(&path, &options, p, &token)
+        })?;
+        out.map(UploadResult::from)
+            .map_err(|e| to_py(py, e, Some(&path)))
+    }
+
+    /// The first step of a step-by-step upload: checks and hashes the file and calls InitUpload.
+    /// Returns an ``Upload``: send ``parts_needed()`` with ``upload_part(i)`` (from any threads),
+    /// then ``finish()``.
+    ///
+    /// Takes the same options as ``upload()``, except ``progress`` (see
+    /// ``Upload.upload_parts``). ``cancel`` stays attached to the returned ``Upload``.
+    #[pyo3(signature = (
+        path, *, name=None, file_type=None, tags=None, class_id=None, transcode=false,
+        screenshot=false, watermark=false, hash_progress=None, cancel=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn begin<'py>(
+        &self,
+        py: Python<'py>,
+        path: &Bound<'py, PyAny>,
+        name: Option<String>,
+        file_type: Option<String>,
+        tags: Option<Vec<String>>,
+        class_id: Option<i64>,
+        transcode: bool,
+        screenshot: bool,
+        watermark: bool,
+        hash_progress: Option<Bound<'py, PyAny>>,
+        cancel: Option<Bound<'py, CancelToken>>,
+    ) -> PyResult<Upload> {
+        let path = extract_path(path)?;
+        let options = upload_options(
+            name, file_type, tags, class_id, transcode, screenshot, watermark,
+        );
+        let callbacks = Callbacks::new(hash_progress, None)?;
+        let watch = cancel.map(|c| c.get().token.clone());
+        let token = vodupload::CancelToken::new();
+        let client = &self.inner;
+        let out = run(py, &token, watch.as_ref(), &callbacks, |p| {
+            client.begin(&path, &options, p, &token)
+        })?;
+        let inner = out.map_err(|e| to_py(py, e, Some(&path)))?;
+        Ok(Upload { inner, watch })
+    }
+
+    fn __repr__(&self) -> String {
+        let o = self.inner.options();
+        format!(
+            "Client(endpoint={:?}, region={:?}, part_size={}, concurrency={})",
+            o.endpoint, o.region, o.part_size, o.concurrency
+        )
+    }
+}
+
+/// An upload between InitUpload and FinishUpload, made by ``Client.begin()``. Thread-safe: parts
+/// may be sent from several threads at once.
+///
+/// ``parts_needed()`` lists the parts the server still lacks; ``upload_part(i)`` sends one (with
+/// retries; the GIL is released); ``upload_parts()`` sends all of them in parallel; ``finish()``
+/// completes the upload and returns the ``UploadResult``. After an instant upload
+/// (``instant`` is True) nothing is needed and ``finish()`` returns at once.
+#[pyclass(module = "vodupload", frozen)]
+pub struct Upload {
+    inner: vodupload::Upload,
+    watch: Option<vodupload::CancelToken>,
+}
+
+impl fmt::Debug for Upload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Upload")
+            .field("path", &self.inner.path())
+            .field("part_count", &self.inner.part_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Upload {
+    fn path(&self) -> &Path {
+        self.inner.path()
+    }
+
+    fn index(&self, index: i64) -> PyResult<usize> {
+        let count = self.inner.part_count();
+        usize::try_from(index)
+            .ok()
+            .filter(|&i| i < count)
+            .ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "part index {index} is out of range: the file has {count} parts (0..{count})"
+                ))
+            })
+    }
+}
+
+#[pymethods]
+impl Upload {
+    /// Number of parts of the file.
+    #[getter]
+    fn part_count(&self) -> usize {
+        self.inner.part_count()
+    }
+
+    /// Part size in bytes agreed with the server (a resumed upload keeps the first one's).
+    #[getter]
+    fn part_size(&self) -> u64 {
+        self.inner.part_size()
+    }
+
+    /// Bytes the server holds (parts it had plus parts sent); never decreases.
+    #[getter]
+    fn bytes_done(&self) -> u64 {
+        self.inner.bytes_done()
+    }
+
+    /// Size of the file.
+    #[getter]
+    fn bytes_total(&self) -> u64 {
+        self.inner.bytes_total()
+    }
+
+    /// True when InitUpload found the file already on the service: nothing to send.
+    #[getter]
+    fn instant(&self) -> bool {
+        self.inner.is_instant()
+    }
+
+    /// SHA-1 of the file, lowercase hex.
+    #[getter]
+    fn file_sha1(&self) -> String {
+        self.inner.file_sha1().to_owned()
+    }
+
+    /// The file being uploaded.
+    #[getter(path)]
+    fn path_py(&self) -> String {
+        self.path().display().to_string()
+    }
+
+    /// Whether ``cancel()`` was called (or a Ctrl-C or callback exception stopped this upload).
+    #[getter]
+    fn cancelled(&self) -> bool {
+        self.inner.cancel_token().is_cancelled()
+    }
+
+    /// Indexes of the parts the server still lacks, in order.
+    fn parts_needed(&self) -> Vec<usize> {
+        self.inner.parts_needed()
+    }
+
+    /// Whether part ``index`` still has to be sent.
+    fn part_needed(&self, index: i64) -> PyResult<bool> {
+        Ok(self.inner.part_needed(self.index(index)?))
+    }
+
+    /// Reads, checks and sends part ``index`` (retrying as the client allows), with the GIL
+    /// released. Sending a part that is no longer needed does nothing.
+    fn upload_part(&self, py: Python<'_>, index: i64) -> PyResult<()> {
+        let index = self.index(index)?;
+        let token = self.inner.cancel_token();
+        let inner = &self.inner;
+        run(
+            py,
+            &token,
+            self.watch.as_ref(),
+            &Callbacks::default(),
+            |_| inner.upload_part(index),
+        )?
+        .map_err(|e| to_py(py, e, Some(self.path())))
+    }
+
+    /// Sends every needed part, ``concurrency`` at a time (default: the client's), with the GIL
+    /// released. ``progress(done, total)`` is called as in ``Client.upload``.
+    #[pyo3(signature = (*, concurrency=None, progress=None))]
+    fn upload_parts<'py>(
+        &self,
+        py: Python<'py>,
+        concurrency: Option<i64>,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<()> {
+        let concurrency = concurrency
+            .map(|c| positive::<usize>("concurrency", c))
+            .transpose()?;
+        let callbacks = Callbacks::new(None, progress)?;
+        let token = self.inner.cancel_token();
+        let inner = &self.inner;
+        run(py, &token, self.watch.as_ref(), &callbacks, |p| {
+            inner.upload_parts(concurrency, p)
+        })?
+        .map_err(|e| to_py(py, e, Some(self.path())))
+    }
+
+    /// Calls FinishUpload once every part is on the server and returns the ``UploadResult``
+    /// (``ValueError`` if parts are still needed). Calling it again returns the same result.
+    fn finish(&self, py: Python<'_>) -> PyResult<UploadResult> {
+        let token = self.inner.cancel_token();
+        let inner = &self.inner;
+        run(
+            py,
+            &token,
+            self.watch.as_ref(),
+            &Callbacks::default(),
+            |_| inner.finish(),
+        )?
+        .map(UploadResult::from)
+        .map_err(|e| to_py(py, e, Some(self.path())))
+    }
+
+    /// Stops this upload: a running ``upload_part``/``upload_parts`` raises ``UploadCancelled``
+    /// at its next request, and so do later calls. The server keeps the parts it has; begin
+    /// again to resume.
+    fn cancel(&self) {
+        self.inner.cancel_token().cancel();
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<Upload path={:?} part_count={} parts_needed={} bytes_done={} bytes_total={} instant={}>",
+            self.path().display().to_string(),
+            self.inner.part_count(),
+            self.inner.parts_needed().len(),
+            self.inner.bytes_done(),
+            self.inner.bytes_total(),
+            py_bool(self.inner.is_instant())
+        )
+    }
+}

@@ -1,0 +1,57 @@
+"""Put large videos into the VOD service from a Python backend.
+
+vodupload speaks the service's server-side chunked upload protocol (InitUpload, UploadPart x N,
+FinishUpload) with a Rust core: one-pass hashing, parallel parts, retries with backoff, resume
+after any interruption, instant upload of files the service already has, pacing under the
+service's rate limits. The GIL is released while it works, so a shared ``Client`` uploads from
+several threads in parallel.
+
+    import vodupload
+
+    client = vodupload.Client()      # TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY
+    r = client.upload("holiday.mp4", tags=["travel"], progress=lambda done, total: None)
+    print(r.file_id, r.url)
+
+``vodupload.Emulator()`` runs a local emulator of the upload host in-process, for tests.
+Logging goes to the ``logging`` logger named ``"vodupload"``; secrets never appear in it.
+"""
+
+from ._vodupload import (
+    DEFAULT_ENDPOINT,
+    AuthError,
+    CancelToken,
+    Client,
+    Emulator,
+    FileChangedError,
+    NetworkError,
+    ProtocolError,
+    ServerError,
+    TimeoutError,
+    Upload,
+    UploadCancelled,
+    UploadResult,
+    VodError,
+    __version__,
+    sign,
+    string_to_sign,
+)
+
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "AuthError",
+    "CancelToken",
+    "Client",
+    "Emulator",
+    "FileChangedError",
+    "NetworkError",
+    "ProtocolError",
+    "ServerError",
+    "TimeoutError",
+    "Upload",
+    "UploadCancelled",
+    "UploadResult",
+    "VodError",
+    "__version__",
+    "sign",
+    "string_to_sign",
+]
