@@ -418,3 +418,60 @@ fn fingerprint_cache_skips_hashing_and_never_goes_stale() {
     assert!(!r3.instant);
     assert_eq!(sha1_url(&r3.url), sha1_file(&file));
 }
+
+#[test]
+fn finish_recovers_parts_the_server_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = random_file(dir.path(), "lost.mp4", 4 * MIB + 10, 31);
+    let state = dir.path().join("state");
+    let config = |listen| EmulatorConfig {
+        rate_limit: false,
+        state_dir: Some(state.clone()),
+        credentials: vec![("AKIDlost".into(), "lost-key".into())],
+        listen,
+        ..EmulatorConfig::default()
+    };
+    let emu = Emulator::start(config("127.0.0.1:0".parse().unwrap())).unwrap();
+    let addr = emu.addr();
+    let client = client_for(&emu, |o| o.max_attempts = 8);
+    let up = client
+        .begin(
+            &file,
+            &UploadOptions::default(),
+            &no_progress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+    up.upload_parts(None, &no_progress).unwrap();
+    emu.shutdown();
+
+    // The server loses one stored part (its file is gone when it starts again).
+    let parts: Vec<PathBuf> = walk(&state)
+        .into_iter()
+        .filter(|p| p.parent().is_some_and(|d| d.ends_with("parts")))
+        .collect();
+    assert_eq!(parts.len(), 5, "{parts:?}");
+    std::fs::remove_file(&parts[2]).unwrap();
+    let emu = Emulator::start(config(addr)).unwrap();
+
+    let r = up.finish().unwrap();
+    assert_eq!(sha1_url(&r.url), sha1_file(&file));
+    assert_eq!(
+        emu.stats().part_calls,
+        1,
+        "only the lost part was sent again"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -6,69 +6,36 @@
 //! set ctime back). Entries are written whole to a temporary file and renamed, and a torn or
 //! foreign entry fails to parse or to match and is ignored, never trusted.
 
-use std::fs::Metadata;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::fingerprint::{Fingerprint, sha1_hex};
+use crate::stamp::FileStamp;
 
 /// Bumped when the entry format changes; older entries are then ignored.
 const FORMAT: u32 = 1;
 
-/// What identifies one version of a file on disk.
+/// A file version: its path and its stamp.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct FileIdentity {
     path: String,
-    size: u64,
-    mtime_ns: i128,
-    ctime_ns: i128,
-    ino: u64,
-    dev: u64,
+    stamp: FileStamp,
 }
 
 impl FileIdentity {
-    pub(crate) fn of(path: &Path, meta: &Metadata) -> Self {
+    pub(crate) fn new(path: &Path, stamp: FileStamp) -> Self {
         let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-        #[cfg(unix)]
-        let (mtime_ns, ctime_ns, ino, dev) = {
-            use std::os::unix::fs::MetadataExt;
-            (
-                meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
-                meta.ctime() as i128 * 1_000_000_000 + meta.ctime_nsec() as i128,
-                meta.ino(),
-                meta.dev(),
-            )
-        };
-        #[cfg(not(unix))]
-        let (mtime_ns, ctime_ns, ino, dev) = (
-            meta.modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos() as i128),
-            0,
-            0,
-            0,
-        );
         FileIdentity {
             path: abs.to_string_lossy().into_owned(),
-            size: meta.len(),
-            mtime_ns,
-            ctime_ns,
-            ino,
-            dev,
+            stamp,
         }
     }
 
     fn key(&self) -> String {
-        sha1_hex(
-            format!(
-                "{}\0{}\0{}\0{}\0{}\0{}",
-                self.path, self.size, self.mtime_ns, self.ctime_ns, self.ino, self.dev
-            )
-            .as_bytes(),
-        )
+        let stamp = serde_json::to_string(&self.stamp).expect("a stamp serialises");
+        sha1_hex(format!("{}\0{stamp}", self.path).as_bytes())
     }
 }
 
@@ -111,7 +78,7 @@ impl FingerprintCache {
                 return None;
             }
         };
-        let plan_count = id.size.div_ceil(entry.part_size.max(1)) as usize;
+        let plan_count = id.stamp.size.div_ceil(entry.part_size.max(1)) as usize;
         let sound = entry.format == FORMAT
             && entry.identity == *id
             && is_hex(&entry.sha1, 40)
@@ -125,10 +92,10 @@ impl FingerprintCache {
             );
             return None;
         }
-        let count = id.size.div_ceil(part_size) as usize;
+        let count = id.stamp.size.div_ceil(part_size) as usize;
         Some(Fingerprint {
             sha1: entry.sha1,
-            file_size: id.size,
+            file_size: id.stamp.size,
             part_size,
             part_md5: if entry.part_size == part_size {
                 entry.part_md5
@@ -212,7 +179,7 @@ mod tests {
     #[test]
     fn round_trip_and_part_size_change() {
         let (_d, file, cache) = setup();
-        let id = FileIdentity::of(&file, &std::fs::metadata(&file).unwrap());
+        let id = FileIdentity::new(&file, FileStamp::of(&std::fs::metadata(&file).unwrap()));
         assert!(cache.load(&id, 524288).is_none());
         cache.store(&id, &fp());
         assert_eq!(cache.load(&id, 524288).unwrap(), fp());
@@ -224,11 +191,11 @@ mod tests {
     #[test]
     fn a_changed_file_misses() {
         let (_d, file, cache) = setup();
-        let id = FileIdentity::of(&file, &std::fs::metadata(&file).unwrap());
+        let id = FileIdentity::new(&file, FileStamp::of(&std::fs::metadata(&file).unwrap()));
         cache.store(&id, &fp());
         std::thread::sleep(std::time::Duration::from_millis(10));
         std::fs::write(&file, vec![8u8; 1000]).unwrap();
-        let id2 = FileIdentity::of(&file, &std::fs::metadata(&file).unwrap());
+        let id2 = FileIdentity::new(&file, FileStamp::of(&std::fs::metadata(&file).unwrap()));
         assert_ne!(id, id2);
         assert!(cache.load(&id2, 524288).is_none());
     }
@@ -236,7 +203,7 @@ mod tests {
     #[test]
     fn a_truncated_entry_is_ignored() {
         let (_d, file, cache) = setup();
-        let id = FileIdentity::of(&file, &std::fs::metadata(&file).unwrap());
+        let id = FileIdentity::new(&file, FileStamp::of(&std::fs::metadata(&file).unwrap()));
         cache.store(&id, &fp());
         let entry = cache.entry_path(&id);
         let bytes = std::fs::read(&entry).unwrap();

@@ -21,6 +21,7 @@ pub mod plan;
 pub mod progress;
 pub mod protocol;
 pub mod signature;
+mod stamp;
 mod transport;
 mod upload;
 

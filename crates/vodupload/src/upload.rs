@@ -8,7 +8,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use crate::cache::{FileIdentity, FingerprintCache};
 use crate::error::{Error, ErrorKind, Result};
@@ -17,6 +17,7 @@ use crate::options::UploadOptions;
 use crate::plan::{Part, PartPlan};
 use crate::progress::{CancelToken, Phase, Progress, ProgressFn};
 use crate::protocol::{self, InitOutcome};
+use crate::stamp::FileStamp;
 use crate::transport::{Transport, cancelled};
 
 const NEEDED: u8 = 0;
@@ -36,44 +37,13 @@ pub struct UploadResult {
     pub parts_total: usize,
     /// Parts this run stored.
     pub parts_uploaded: usize,
-    /// Parts the server already held (resume) or did not need (instant upload).
+    /// Parts the server already held when asked (resume), or did not need (instant upload).
     pub parts_skipped: usize,
     /// Part bytes this run sent and the server answered, retries included.
     pub bytes_sent: u64,
     /// Requests sent again after a transient failure.
     pub retries: u64,
     pub elapsed: Duration,
-}
-
-/// Size, mtime, ctime and inode: a change in any of them means the file may not be the one we
-/// hashed. ctime catches a rewrite that puts the old mtime back (and, conservatively, a chmod).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct FileStamp {
-    len: u64,
-    modified: Option<SystemTime>,
-    ctime_ns: i128,
-    ino: u64,
-}
-
-impl FileStamp {
-    fn of(meta: &std::fs::Metadata) -> Self {
-        #[cfg(unix)]
-        let (ino, ctime_ns) = {
-            use std::os::unix::fs::MetadataExt;
-            (
-                meta.ino(),
-                meta.ctime() as i128 * 1_000_000_000 + meta.ctime_nsec() as i128,
-            )
-        };
-        #[cfg(not(unix))]
-        let (ino, ctime_ns) = (0, 0);
-        FileStamp {
-            len: meta.len(),
-            modified: meta.modified().ok(),
-            ctime_ns,
-            ino,
-        }
-    }
 }
 
 /// An upload between InitUpload and FinishUpload.
@@ -95,8 +65,6 @@ pub struct Upload {
     bytes_done: AtomicU64,
     bytes_sent: AtomicU64,
     retries: AtomicU64,
-    parts_uploaded: AtomicUsize,
-    parts_skipped: AtomicUsize,
     /// Serialises progress callbacks, so reported values only ever grow.
     progress_lock: Mutex<()>,
     cancel: CancelToken,
@@ -133,15 +101,15 @@ impl Upload {
             .metadata()
             .map_err(|e| Error::io(format_args!("cannot stat {}", path.display()), &e))?;
         let stamp = FileStamp::of(&meta_now);
-        if stamp.len != meta.len() {
+        if stamp.size != meta.len() {
             return Err(changed(path));
         }
-        let size = stamp.len;
+        let size = stamp.size;
         let part_size = transport.options().part_size;
         let cache = transport.options().fingerprint_cache.clone().map(|dir| {
             (
                 FingerprintCache::new(dir),
-                FileIdentity::of(path, &meta_now),
+                FileIdentity::new(path, stamp.clone()),
             )
         });
 
@@ -227,8 +195,6 @@ impl Upload {
             bytes_done: AtomicU64::new(0),
             bytes_sent: AtomicU64::new(0),
             retries,
-            parts_uploaded: AtomicUsize::new(0),
-            parts_skipped: AtomicUsize::new(0),
             progress_lock: Mutex::new(()),
             cancel,
             started,
@@ -250,8 +216,6 @@ impl Upload {
                 for s in &self.states {
                     s.store(SKIPPED, Ordering::SeqCst);
                 }
-                self.parts_skipped
-                    .store(self.plan.count(), Ordering::SeqCst);
                 self.bytes_done.store(self.plan.file_size, Ordering::SeqCst);
                 *lock(&self.instant) = Some((file_id, url));
             }
@@ -280,7 +244,6 @@ impl Upload {
                         }
                     }
                 }
-                self.parts_skipped.fetch_add(kept, Ordering::SeqCst);
                 log::info!(
                     "resume: the server holds {kept} of {} parts{}",
                     self.plan.count(),
@@ -459,16 +422,23 @@ impl Upload {
         ];
         let what = format!("part {index} (offset {})", part.offset);
         self.transport
-            .call("UploadPart", &params, Some(buf), stop, &what, &self.retries, &mut |body| {
-                self.bytes_sent.fetch_add(part.len, Ordering::SeqCst);
-                protocol::parse_part(body)
-            })
+            .call(
+                "UploadPart",
+                &params,
+                Some(buf),
+                stop,
+                &what,
+                &self.retries,
+                &mut |body| {
+                    self.bytes_sent.fetch_add(part.len, Ordering::SeqCst);
+                    protocol::parse_part(body)
+                },
+            )
             .map_err(|e| self.explain(e))?;
         if self.states[index]
             .compare_exchange(NEEDED, STORED, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
         {
-            self.parts_uploaded.fetch_add(1, Ordering::SeqCst);
             if let Some(p) = progress {
                 self.report(p, part.len);
             } else {
@@ -537,7 +507,6 @@ impl Upload {
                         let _ =
                             s.compare_exchange(SKIPPED, NEEDED, Ordering::SeqCst, Ordering::SeqCst);
                     }
-                    self.parts_skipped.store(0, Ordering::SeqCst);
                 }
                 self.apply_init(outcome)?;
                 let missing = self.parts_needed();
@@ -579,8 +548,8 @@ impl Upload {
             file_sha1: self.sha1.clone(),
             file_size: self.plan.file_size,
             parts_total: self.plan.count(),
-            parts_uploaded: self.parts_uploaded.load(Ordering::SeqCst),
-            parts_skipped: self.parts_skipped.load(Ordering::SeqCst),
+            parts_uploaded: self.count_in(STORED),
+            parts_skipped: self.count_in(SKIPPED),
             bytes_sent: self.bytes_sent.load(Ordering::SeqCst),
             retries: self.retries.load(Ordering::SeqCst),
             elapsed: self.started.elapsed(),
@@ -597,6 +566,13 @@ impl Upload {
             Err(changed) => changed,
             Ok(()) => e,
         }
+    }
+
+    fn count_in(&self, state: u8) -> usize {
+        self.states
+            .iter()
+            .filter(|s| s.load(Ordering::SeqCst) == state)
+            .count()
     }
 
     /// Our MD5 of part `index`, reading the part if nobody hashed it yet.
