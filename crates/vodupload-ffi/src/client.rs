@@ -190,8 +190,9 @@ pub unsafe extern "C" fn vod_client_set_concurrency(client: *mut vod_client, n: 
 /// the system's roots, e.g. for a test server. The file is read now; the path is bytes, as on
 /// the file system.
 ///
-/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client or path), `VOD_ERR_INVALID_INPUT` (the file
-/// cannot be read or holds no certificate).
+/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client or path), `VOD_ERR_NOT_FOUND` /
+/// `VOD_ERR_PERMISSION_DENIED` / `VOD_ERR_IO` (the file cannot be read), `VOD_ERR_INVALID_INPUT`
+/// (it holds no certificate).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_client_set_ca_file(
     client: *mut vod_client,
