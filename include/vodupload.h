@@ -317,8 +317,9 @@ vod_status vod_client_set_concurrency(vod_client *client, uint32_t n);
  * the system's roots, e.g. for a test server. The file is read now; the path is bytes, as on
  * the file system.
  *
- * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client or path), `VOD_ERR_INVALID_INPUT` (the file
- * cannot be read or holds no certificate).
+ * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client or path), `VOD_ERR_NOT_FOUND` /
+ * `VOD_ERR_PERMISSION_DENIED` / `VOD_ERR_IO` (the file cannot be read), `VOD_ERR_INVALID_INPUT`
+ * (it holds no certificate).
  */
 vod_status vod_client_set_ca_file(vod_client *client, const char *pem_path);
 
@@ -569,9 +570,10 @@ uint64_t vod_upload_bytes_total(const vod_upload *upload);
 bool vod_upload_is_instant(const vod_upload *upload);
 
 /**
- * Reads part `index`, checks the file has not changed, computes nothing new (the MD5 is from
- * the hashing pass) and sends it, with retries. Sending a part that is not needed does nothing
- * and returns `VOD_OK`. May be called from several threads at once for different parts.
+ * Sends part `index` (numbered from 0): checks the file has not changed, reads the part and
+ * sends it with the MD5 computed while hashing, retrying what can be retried. Blocks until the
+ * service stored it. Sending a part that is not needed does nothing and returns `VOD_OK`. May be
+ * called from several threads at once for different parts.
  *
  * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL), `VOD_ERR_INVALID_INPUT` (index out of range),
  * `VOD_ERR_FILE_CHANGED`, `VOD_ERR_IO`, transport and service errors, `VOD_ERR_ABORTED` (after

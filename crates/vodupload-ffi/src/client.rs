@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use vodcore::{Client, ClientOptions, Credentials, RateLimits, SignatureMethod};
 
-use crate::boundary::{FfiResult, Failure, arg_out, arg_path, arg_ref, arg_str, status_call};
+use crate::boundary::{Failure, FfiResult, arg_out, arg_path, arg_ref, arg_str, status_call};
 use crate::status::vod_status;
 
 /// A client: credentials, endpoint and settings, plus a connection pool and the pacing under the
@@ -55,10 +55,7 @@ impl vod_client {
     }
 }
 
-fn new_client(
-    credentials: Credentials,
-    endpoint: Option<&str>,
-) -> FfiResult<*mut vod_client> {
+fn new_client(credentials: Credentials, endpoint: Option<&str>) -> FfiResult<*mut vod_client> {
     let mut options = ClientOptions::default();
     if let Some(e) = endpoint {
         options.endpoint = e.to_owned();
@@ -164,7 +161,10 @@ unsafe fn set(
 ///
 /// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (another size).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn vod_client_set_part_size(client: *mut vod_client, bytes: u64) -> vod_status {
+pub unsafe extern "C" fn vod_client_set_part_size(
+    client: *mut vod_client,
+    bytes: u64,
+) -> vod_status {
     unsafe {
         set("vod_client_set_part_size", client, || {
             Ok(Box::new(move |o| o.part_size = bytes))

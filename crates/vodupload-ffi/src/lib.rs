@@ -13,14 +13,22 @@
 // header's documentation); a Rust "# Safety" section there would only repeat it.
 #![allow(clippy::missing_safety_doc)]
 
-// Declaration order is the header's order.
+// The header follows the declaration order (hence the blank lines, which keep rustfmt from
+// sorting these): errors, client, options, uploads, results, signing.
 mod boundary;
+
 mod callback;
+
 mod client;
+
 mod options;
+
 mod upload;
+
 mod result;
+
 mod sign;
+
 mod status;
 
 use std::ffi::c_char;

@@ -51,7 +51,9 @@ pub unsafe extern "C" fn vod_upload_result_file_id(r: *const vod_upload_result) 
 /// `vod_upload_result_free(r)`. NULL if `r` is NULL.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_upload_result_url(r: *const vod_upload_result) -> *const c_char {
-    read("vod_upload_result_url", r, std::ptr::null(), |r| r.url.as_ptr())
+    read("vod_upload_result_url", r, std::ptr::null(), |r| {
+        r.url.as_ptr()
+    })
 }
 
 /// True when the service already had the file, so nothing was sent ("instant upload"). False if
@@ -63,9 +65,7 @@ pub unsafe extern "C" fn vod_upload_result_instant(r: *const vod_upload_result) 
 
 /// The file's SHA-1, lowercase hex (40 characters). Borrowed from `r`. NULL if `r` is NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn vod_upload_result_file_sha1(
-    r: *const vod_upload_result,
-) -> *const c_char {
+pub unsafe extern "C" fn vod_upload_result_file_sha1(r: *const vod_upload_result) -> *const c_char {
     read("vod_upload_result_file_sha1", r, std::ptr::null(), |r| {
         r.file_sha1.as_ptr()
     })
@@ -80,7 +80,9 @@ pub unsafe extern "C" fn vod_upload_result_file_size(r: *const vod_upload_result
 /// How many parts the file has. 0 if `r` is NULL.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_upload_result_parts_total(r: *const vod_upload_result) -> usize {
-    read("vod_upload_result_parts_total", r, 0, |r| r.result.parts_total)
+    read("vod_upload_result_parts_total", r, 0, |r| {
+        r.result.parts_total
+    })
 }
 
 /// How many parts this run sent and the service stored. 0 if `r` is NULL.
@@ -95,13 +97,17 @@ pub unsafe extern "C" fn vod_upload_result_parts_uploaded(r: *const vod_upload_r
 /// 0 if `r` is NULL.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_upload_result_parts_skipped(r: *const vod_upload_result) -> usize {
-    read("vod_upload_result_parts_skipped", r, 0, |r| r.result.parts_skipped)
+    read("vod_upload_result_parts_skipped", r, 0, |r| {
+        r.result.parts_skipped
+    })
 }
 
 /// Part bytes this run sent and the service answered, retries included. 0 if `r` is NULL.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_upload_result_bytes_sent(r: *const vod_upload_result) -> u64 {
-    read("vod_upload_result_bytes_sent", r, 0, |r| r.result.bytes_sent)
+    read("vod_upload_result_bytes_sent", r, 0, |r| {
+        r.result.bytes_sent
+    })
 }
 
 /// Milliseconds from the start of the upload (hashing included) to its finish. 0 if `r` is NULL.

@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use vodcore::SignatureMethod;
 use vodcore::signature::{sign_string, string_to_sign};
 
-use crate::boundary::{FfiResult, Failure, arg_str, status_call};
+use crate::boundary::{Failure, FfiResult, arg_str, status_call};
 use crate::status::vod_status;
 
 /// A buffer of this many bytes always holds a signature from `vod_sign` (44 characters for

@@ -68,9 +68,7 @@ impl vod_status {
             ErrorKind::InvalidInput => vod_status::VOD_ERR_INVALID_INPUT,
             ErrorKind::Io => match e.io_kind() {
                 Some(std::io::ErrorKind::NotFound) => vod_status::VOD_ERR_NOT_FOUND,
-                Some(std::io::ErrorKind::PermissionDenied) => {
-                    vod_status::VOD_ERR_PERMISSION_DENIED
-                }
+                Some(std::io::ErrorKind::PermissionDenied) => vod_status::VOD_ERR_PERMISSION_DENIED,
                 _ => vod_status::VOD_ERR_IO,
             },
             ErrorKind::FileChanged => vod_status::VOD_ERR_FILE_CHANGED,

@@ -25,7 +25,9 @@ pub struct vod_upload {
 
 fn defaults() -> &'static vod_upload_options {
     static DEFAULT: std::sync::OnceLock<DefaultOptions> = std::sync::OnceLock::new();
-    &DEFAULT.get_or_init(|| DefaultOptions(vod_upload_options::default())).0
+    &DEFAULT
+        .get_or_init(|| DefaultOptions(vod_upload_options::default()))
+        .0
 }
 
 /// The defaults, shareable: they carry no callback, hence no raw pointer.
@@ -151,9 +153,10 @@ unsafe fn begin(
             hashing: options.hash_progress,
         };
         let opts: &UploadOptions = &options.options;
-        let upload = client
-            .client()
-            .begin(path, opts, &|p| callbacks.report(p), &CancelToken::new())?;
+        let upload =
+            client
+                .client()
+                .begin(path, opts, &|p| callbacks.report(p), &CancelToken::new())?;
         unsafe { out.write(Box::into_raw(Box::new(vod_upload { upload }))) };
         Ok(())
     })
@@ -215,7 +218,9 @@ pub unsafe extern "C" fn vod_upload_part_count(upload: *const vod_upload) -> usi
 /// already had it (resume, instant upload), and for an index out of range or a NULL `upload`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_upload_part_needed(upload: *const vod_upload, index: usize) -> bool {
-    read("vod_upload_part_needed", upload, false, |u| u.part_needed(index))
+    read("vod_upload_part_needed", upload, false, |u| {
+        u.part_needed(index)
+    })
 }
 
 /// The part size agreed with the service (the client's, or the one an earlier attempt fixed).
@@ -245,9 +250,10 @@ pub unsafe extern "C" fn vod_upload_is_instant(upload: *const vod_upload) -> boo
     read("vod_upload_is_instant", upload, false, |u| u.is_instant())
 }
 
-/// Reads part `index`, checks the file has not changed, computes nothing new (the MD5 is from
-/// the hashing pass) and sends it, with retries. Sending a part that is not needed does nothing
-/// and returns `VOD_OK`. May be called from several threads at once for different parts.
+/// Sends part `index` (numbered from 0): checks the file has not changed, reads the part and
+/// sends it with the MD5 computed while hashing, retrying what can be retried. Blocks until the
+/// service stored it. Sending a part that is not needed does nothing and returns `VOD_OK`. May be
+/// called from several threads at once for different parts.
 ///
 /// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL), `VOD_ERR_INVALID_INPUT` (index out of range),
 /// `VOD_ERR_FILE_CHANGED`, `VOD_ERR_IO`, transport and service errors, `VOD_ERR_ABORTED` (after
@@ -287,7 +293,9 @@ pub unsafe extern "C" fn vod_upload_finish(
 /// the parts it has: begin again to resume. Does nothing if `upload` is NULL.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_upload_cancel(upload: *const vod_upload) {
-    read("vod_upload_cancel", upload, (), |u| u.cancel_token().cancel())
+    read("vod_upload_cancel", upload, (), |u| {
+        u.cancel_token().cancel()
+    })
 }
 
 /// Frees an upload. NULL is fine. Freeing an unfinished upload sends nothing: the service keeps
