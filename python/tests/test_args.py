@@ -116,7 +116,7 @@ def test_bad_paths(client: vodupload.Client, make_file: MakeFile) -> None:
     with pytest.raises(TypeError, match="path"):
         client.upload(42)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        client.upload(make_file(PART), "positional-name")  # type: ignore[misc]
+        client.upload(make_file(PART), "positional-name")  # type: ignore[call-arg]
     empty = make_file(0)
     with pytest.raises(ValueError, match="empty"):
         client.upload(empty)

@@ -16,6 +16,15 @@ several threads in parallel.
 Logging goes to the ``logging`` logger named ``"vodupload"``; secrets never appear in it.
 """
 
+import importlib.util
+
+if importlib.util.find_spec(__name__ + "._vodupload") is None:  # pragma: no cover
+    raise ImportError(
+        "vodupload's compiled extension is missing: this is the source tree, not an installed "
+        "package. Install it with `pip install ./python` (from the repository root), and run "
+        "the tests from the repository root so this folder does not shadow the installed package."
+    )
+
 from ._vodupload import (
     DEFAULT_ENDPOINT,
     AuthError,
