@@ -193,7 +193,9 @@ build() { # OUT SRC [EXTRA FLAGS...]
 }
 
 seed_base="$(date +%s)$$"
+mode_index=0
 for mode in "${modes[@]}"; do
+    mode_index=$((mode_index + 1))
     echo "== mode: $mode"
     bin="$work/bin-$mode"
     mkdir -p "$bin"
@@ -235,7 +237,7 @@ for mode in "${modes[@]}"; do
     for prog in test_api test_upload; do
         files="$work/files-$mode-$prog"
         rm -rf "$files" && mkdir -p "$files"
-        VOD_TEST_DIR="$files" VOD_TEST_SEED="$seed_base${mode:0:1}" \
+        VOD_TEST_DIR="$files" VOD_TEST_SEED="$seed_base$mode_index" \
             run_suite "$mode: $prog" "$work/$prog-$mode.log" "${wrapper[@]}" "$bin/$prog"
     done
     run_example "$mode" "$bin/upload" "${wrapper[@]}"
