@@ -5,13 +5,15 @@
 #
 # Needs, built beforehand (same cargo profile, default debug; VOD_PROFILE=release for release):
 #   cargo build -p vodupload-ffi -p vodupload-emulator
-# and cc, make, pkg-config, nm, readelf; valgrind for the valgrind mode.
+# and cc, make, pkg-config, nm, readelf; valgrind for the valgrind mode; php-cli (optional) for
+# the PHP FFI header check.
 #
 # What it does:
 #   1. installs the library into a temporary PREFIX with `make -C crates/vodupload-ffi install`,
 #      and checks the shared library: SONAME libvodupload.so.0, only vod_* symbols exported;
 #   2. checks every function declared in include/vodupload.h is called with NULL arguments by
-#      test_null_arguments in test_api.c;
+#      test_null_arguments in test_api.c, and (when php with FFI is installed) that PHP's FFI
+#      loads bindings/php/vodupload_ffi.h and calls the library through it;
 #   3. starts three emulators (plain, slow, HTTPS with a self-signed certificate);
 #   4. per mode, compiles test_api.c, test_upload.c and examples/c/upload.c with
 #      -Wall -Wextra -Werror -std=c11 against the INSTALLED header and library
@@ -103,6 +105,19 @@ while read -r fn; do
 done < "$work/declared.txt"
 [ -z "$missing" ] && pass "test_null_arguments calls every declared function" \
     || fail "test_null_arguments does not call:$missing"
+
+# ---- 2b. the PHP FFI header (bindings/php/vodupload_ffi.h) loads in PHP, when PHP has FFI -----
+if command -v php > /dev/null && php -r 'exit(extension_loaded("ffi") ? 0 : 1);' 2> /dev/null; then
+    php "$root/tests/c/php_ffi_header.php" "$root/bindings/php/vodupload_ffi.h" "$so" "$version" \
+        > "$work/php.log" 2>&1
+    rc=$?
+    cat "$work/php.log"
+    passed=$((passed + $(grep -c '^ok ' "$work/php.log")))
+    failed=$((failed + $(grep -c '^FAIL ' "$work/php.log")))
+    [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$work/php.log" && fail "php ffi: exit status $rc"
+else
+    echo "skip php ffi header check: no php with the FFI extension (apt-get install php-cli)"
+fi
 
 # ---- 3. emulators --------------------------------------------------------------------------
 ID="AKIDctest$$"
@@ -241,6 +256,19 @@ for mode in "${modes[@]}"; do
             run_suite "$mode: $prog" "$work/$prog-$mode.log" "${wrapper[@]}" "$bin/$prog"
     done
     run_example "$mode" "$bin/upload" "${wrapper[@]}"
+    if [ "$mode" = plain ]; then
+        # The static library, with the system libraries the .pc file lists for static linking.
+        read -r -a static_libs <<< "$(pkg-config --static --libs-only-l vodupload | sed 's/-lvodupload//')"
+        if "$CC" "${CFLAGS_STRICT[@]}" "${PC_CFLAGS[@]}" -o "$bin/upload-static" \
+                "$root/examples/c/upload.c" "$prefix/lib/libvodupload.a" "${static_libs[@]}" \
+                2> "$work/static.log" \
+            && ! readelf -d "$bin/upload-static" | grep -q 'libvodupload'; then
+            run_example "static" "$bin/upload-static"
+        else
+            cat "$work/static.log"
+            fail "static: link examples/c/upload.c with libvodupload.a"
+        fi
+    fi
     if [ "$mode" = valgrind ]; then
         logs=("$work"/valgrind-*.log)
         bad=""

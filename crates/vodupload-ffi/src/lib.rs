@@ -13,6 +13,10 @@
 // header's documentation); a Rust "# Safety" section there would only repeat it.
 #![allow(clippy::missing_safety_doc)]
 
+// The boundary turns panics into VOD_ERR_PANIC with catch_unwind, which panic=abort would defeat.
+#[cfg(panic = "abort")]
+compile_error!("libvodupload must be built with panic=unwind: its C boundary catches panics");
+
 // The header follows the declaration order (hence the blank lines, which keep rustfmt from
 // sorting these): errors, client, options, uploads, results, signing.
 mod boundary;

@@ -24,17 +24,9 @@ pub struct vod_upload {
 }
 
 fn defaults() -> &'static vod_upload_options {
-    static DEFAULT: std::sync::OnceLock<DefaultOptions> = std::sync::OnceLock::new();
-    &DEFAULT
-        .get_or_init(|| DefaultOptions(vod_upload_options::default()))
-        .0
+    static DEFAULT: std::sync::OnceLock<vod_upload_options> = std::sync::OnceLock::new();
+    DEFAULT.get_or_init(vod_upload_options::default)
 }
-
-/// The defaults, shareable: they carry no callback, hence no raw pointer.
-struct DefaultOptions(vod_upload_options);
-// SAFETY: `hash_progress` is None in the default options, and nothing mutates them.
-unsafe impl Sync for DefaultOptions {}
-unsafe impl Send for DefaultOptions {}
 
 /// Options from C: NULL means the defaults.
 unsafe fn options_arg<'a>(options: *const vod_upload_options) -> &'a vod_upload_options {
