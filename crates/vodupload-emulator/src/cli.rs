@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use crate::{Emulator, EmulatorConfig, EmulatorError, Faults, TlsSetup};
 
 /// Runs a local server that speaks the VOD upload protocol (InitUpload, UploadPart,
-/// FinishUpload) and enforces it strictly, for tests and demos.
+/// FinishUpload) and enforces it strictly, for tests and demos. It also serves the event queue
+/// (PullEvent, ConfirmEvent) and can POST each upload's event to a callback URL.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EmulatorArgs {
     /// Address to listen on (port 0 picks a free port).
@@ -95,6 +96,12 @@ pub struct EmulatorArgs {
     )]
     pub clock_offset_secs: i64,
 
+    /// POST each "Video Upload Completed" event (JSON) to this http:// or https:// URL: 5 s
+    /// timeout, 2 retries, the answer's body ignored, never holding up FinishUpload. Deliveries
+    /// and failures are logged with --verbose. Events are also served by PullEvent either way.
+    #[arg(long, value_name = "URL")]
+    pub notify_url: Option<String>,
+
     /// Log each request to stderr (method, action, code, duration; never keys or signatures).
     #[arg(short, long)]
     pub verbose: bool,
@@ -164,6 +171,7 @@ impl EmulatorArgs {
             any_part_size: self.any_part_size,
             clock_offset_secs: self.clock_offset_secs,
             quiet: !self.verbose,
+            notify_url: self.notify_url,
         })
     }
 }

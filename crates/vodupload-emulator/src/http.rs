@@ -24,6 +24,7 @@ use tokio::io::{AsyncRead, AsyncWriteExt as _, ReadBuf};
 use tokio_rustls::TlsAcceptor;
 use vodupload::signature::{sign_string, signatures_equal, string_to_sign};
 
+use crate::events::{EventQueue, Notifier, NotifyCounters};
 use crate::faults::{Fault, FaultInjector};
 use crate::protocol::{self, Action, Params, Reply};
 use crate::store::{self, Assembled, CommitError, Key, Store};
@@ -39,6 +40,10 @@ pub(crate) struct StatsCounters {
     init_calls: AtomicU64,
     part_calls: AtomicU64,
     finish_calls: AtomicU64,
+    pull_calls: AtomicU64,
+    confirm_calls: AtomicU64,
+    events_created: AtomicU64,
+    events_confirmed: AtomicU64,
     parts_stored: AtomicU64,
     part_bytes_stored: AtomicU64,
     faults_injected: AtomicU64,
@@ -50,13 +55,20 @@ fn bump(c: &AtomicU64, n: u64) {
 }
 
 impl StatsCounters {
-    pub(crate) fn snapshot(&self) -> Stats {
+    fn snapshot(&self, notify: &NotifyCounters) -> Stats {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
         Stats {
             requests: g(&self.requests),
             init_calls: g(&self.init_calls),
             part_calls: g(&self.part_calls),
             finish_calls: g(&self.finish_calls),
+            pull_calls: g(&self.pull_calls),
+            confirm_calls: g(&self.confirm_calls),
+            events_created: g(&self.events_created),
+            events_confirmed: g(&self.events_confirmed),
+            notify_attempts: g(&notify.attempts),
+            notify_delivered: g(&notify.delivered),
+            notify_failed: g(&notify.failed),
             parts_stored: g(&self.parts_stored),
             part_bytes_stored: g(&self.part_bytes_stored),
             faults_injected: g(&self.faults_injected),
@@ -78,17 +90,25 @@ pub(crate) struct Shared {
     addr: SocketAddr,
     faults: FaultInjector,
     store: Store,
+    events: EventQueue,
+    /// Set when a callback URL is configured.
+    notifier: Option<Notifier>,
+    notify_counters: Arc<NotifyCounters>,
     replay: protocol::ReplayCache,
     rates: protocol::RateLimiter,
 }
 
 impl Shared {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         config: &EmulatorConfig,
         credentials: Vec<(String, String)>,
         scheme: &'static str,
         addr: SocketAddr,
         store: Store,
+        events: EventQueue,
+        notifier: Option<Notifier>,
+        notify_counters: Arc<NotifyCounters>,
     ) -> Shared {
         Shared {
             stats: StatsCounters::default(),
@@ -102,9 +122,17 @@ impl Shared {
             addr,
             faults: FaultInjector::new(config.faults.clone()),
             store,
+            events,
+            notifier,
+            notify_counters,
             replay: protocol::ReplayCache::default(),
             rates: protocol::RateLimiter::default(),
         }
+    }
+
+    /// A snapshot of the counters.
+    pub(crate) fn stats(&self) -> Stats {
+        self.stats.snapshot(&self.notify_counters)
     }
 
     /// The emulator's clock.
@@ -415,6 +443,8 @@ async fn api(
         Some(Action::Init) => bump(&shared.stats.init_calls, 1),
         Some(Action::Part) => bump(&shared.stats.part_calls, 1),
         Some(Action::Finish) => bump(&shared.stats.finish_calls, 1),
+        Some(Action::PullEvent) => bump(&shared.stats.pull_calls, 1),
+        Some(Action::ConfirmEvent) => bump(&shared.stats.confirm_calls, 1),
         None => {}
     }
 
@@ -581,7 +611,7 @@ async fn process(
                 return Reply::error(
                     protocol::E_PROTOCOL_NOT_SUPPORTED,
                     format!(
-                        "unknown Action {}: this host serves InitUpload, UploadPart and FinishUpload",
+                        "unknown Action {}: this host serves InitUpload, UploadPart, FinishUpload, PullEvent and ConfirmEvent",
                         protocol::printable(a)
                     ),
                     false,
@@ -651,7 +681,7 @@ async fn process(
             format!(
                 "{} called too often: at most {} calls per minute per SecretId",
                 action.name(),
-                action.rate_limit()
+                action.rate_limit().unwrap_or(0)
             ),
             true,
         );
@@ -661,6 +691,8 @@ async fn process(
         Action::Init => init_upload(shared, &common.secret_id, host, params).await,
         Action::Part => upload_part(shared, &common.secret_id, params, body, content_length).await,
         Action::Finish => finish_upload(shared, &common.secret_id, host, params).await,
+        Action::PullEvent => pull_event(shared, &common.secret_id),
+        Action::ConfirmEvent => confirm_event(shared, &common.secret_id, params),
     };
     if reply.is_success() {
         shared.replay.record(&common.signature);
@@ -884,12 +916,71 @@ async fn finish_upload(
             .unwrap_or_else(|e| Err(io::Error::other(format!("assembly task failed: {e}"))))
     };
     match result {
-        Ok(Assembled::Done(f)) => file_reply(shared, 0, host, &f),
+        Ok(Assembled::Done(f)) => {
+            // Still under the key lock: the event exists before anyone can see the file finished.
+            upload_completed(shared, secret_id, host, &f);
+            file_reply(shared, 0, host, &f)
+        }
         Ok(Assembled::ShaMismatch { actual }) => {
             shared.store.clear_parts(&key);
             Reply::protocol(format!(
                 "assembled file does not match fileSha: its SHA-1 is {actual}; the stored parts were deleted, upload them again"
             ))
+        }
+        Err(e) => write_failed(&e),
+    }
+}
+
+/// Queues the "Video Upload Completed" event of a file just assembled, and hands it to the
+/// callback thread. One event per file: a FinishUpload repeated for a finished file (a retry, or
+/// after an instant upload) creates none. The upload has succeeded whatever happens here, so a
+/// failure to store the event is logged, not answered.
+fn upload_completed(shared: &Shared, secret_id: &str, host: &str, f: &store::FileMeta) {
+    let content = crate::events::new_file_upload(
+        &f.file_id,
+        &shared.file_url(host, &f.file_id, &f.session.file_type),
+        &f.session.file_name,
+    );
+    let body = serde_json::to_vec(&content).unwrap_or_default();
+    match shared.events.push(secret_id, content) {
+        Ok(_) => bump(&shared.stats.events_created, 1),
+        Err(e) => {
+            let line = format!("cannot store the upload event of file {}: {e}", f.file_id);
+            if shared.quiet {
+                log::error!("{line}");
+            } else {
+                eprintln!("{line}");
+            }
+        }
+    }
+    if let Some(n) = &shared.notifier {
+        n.send(body);
+    }
+}
+
+/// PullEvent: the oldest unconfirmed events of this SecretId (at most 16), which stay queued
+/// until confirmed. `eventContent` is the event as a JSON object.
+fn pull_event(shared: &Shared, secret_id: &str) -> Reply {
+    let list: Vec<serde_json::Value> = shared
+        .events
+        .pull(secret_id, crate::events::MAX_PULL)
+        .into_iter()
+        .map(|e| json!({"msgHandle": e.msg_handle, "eventContent": e.event_content}))
+        .collect();
+    Reply::success(0).with("eventList", serde_json::Value::Array(list))
+}
+
+/// ConfirmEvent: removes the events whose `msgHandle.N` are given. Unknown or already confirmed
+/// handles are ignored, so a retried ConfirmEvent succeeds.
+fn confirm_event(shared: &Shared, secret_id: &str, params: &Params) -> Reply {
+    let handles = match protocol::confirm_handles(params, crate::events::MAX_CONFIRM) {
+        Ok(h) => h,
+        Err(r) => return r,
+    };
+    match shared.events.confirm(secret_id, &handles) {
+        Ok(n) => {
+            bump(&shared.stats.events_confirmed, n);
+            Reply::success(0)
         }
         Err(e) => write_failed(&e),
     }

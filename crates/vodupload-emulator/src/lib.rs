@@ -5,6 +5,17 @@
 //! restarts. Seeded fault injection (errors, dropped connections, 502s, truncated and slow
 //! answers) lets clients prove their retry logic against a real socket.
 //!
+//! Every FinishUpload that completes a file creates the event "Video Upload Completed"
+//! (`{"version":"4.0","eventType":"NewFileUpload","data":{"fileId","fileUrl","fileName",
+//! "sourceType":"ServerUpload",...}}`). It is POSTed to [`EmulatorConfig::notify_url`] when set,
+//! and kept in a queue, persisted in the state directory, that the same endpoint serves with two
+//! more signed actions:
+//! - `PullEvent` answers `{"code":0,...,"eventList":[{"msgHandle":"…","eventContent":{…event…}}]}`
+//!   with the oldest unconfirmed events of the caller's SecretId, at most 16 (an empty list when
+//!   there are none; it does not wait for one). Pulled events stay queued until confirmed.
+//! - `ConfirmEvent` with `msgHandle.0`, `msgHandle.1`, ... (at most 16) removes those events.
+//!   Handles that are unknown or already confirmed are ignored, so a retry is harmless.
+//!
 //! ```no_run
 //! use vodupload_emulator::{Emulator, EmulatorConfig};
 //! let emu = Emulator::start(EmulatorConfig::default()).unwrap();
@@ -13,6 +24,7 @@
 //! ```
 
 mod cli;
+mod events;
 mod faults;
 mod http;
 mod protocol;
@@ -55,6 +67,12 @@ pub struct EmulatorConfig {
     pub clock_offset_secs: i64,
     /// Don't log requests to stderr. Default true.
     pub quiet: bool,
+    /// Where to POST each "Video Upload Completed" event (`http://` or `https://`): JSON body,
+    /// `Content-Type: application/json`, 5 s timeout, 2 retries (after a connection failure,
+    /// a timeout or a non-2xx status; the answer's body is ignored), from a background thread
+    /// that never holds up an answer. Failures are logged (stderr unless quiet, else `log`) and
+    /// counted in [`Stats`]; the event stays in the PullEvent queue either way. Default None.
+    pub notify_url: Option<String>,
 }
 
 /// Shows the SecretIds, never the SecretKeys.
@@ -72,6 +90,10 @@ impl fmt::Debug for EmulatorConfig {
             .field("any_part_size", &self.any_part_size)
             .field("clock_offset_secs", &self.clock_offset_secs)
             .field("quiet", &self.quiet)
+            .field(
+                "notify_url",
+                &self.notify_url.as_deref().map(events::redact_url),
+            )
             .finish()
     }
 }
@@ -89,6 +111,7 @@ impl Default for EmulatorConfig {
             any_part_size: false,
             clock_offset_secs: 0,
             quiet: true,
+            notify_url: None,
         }
     }
 }
@@ -105,7 +128,8 @@ pub enum TlsSetup {
 
 /// Fault injection, decided per protocol request from an RNG seeded with `seed` (so a
 /// single-threaded sequence of requests always sees the same faults). Rates are probabilities in
-/// `0.0..=1.0`. Faults apply only to the three protocol actions, never to file downloads.
+/// `0.0..=1.0`. Faults apply to the protocol actions (the three of an upload, PullEvent and
+/// ConfirmEvent), never to file downloads or event callbacks.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
     pub seed: u64,
@@ -133,6 +157,18 @@ pub struct Stats {
     pub init_calls: u64,
     pub part_calls: u64,
     pub finish_calls: u64,
+    pub pull_calls: u64,
+    pub confirm_calls: u64,
+    /// "Video Upload Completed" events queued (one per file finished).
+    pub events_created: u64,
+    /// Events removed by ConfirmEvent.
+    pub events_confirmed: u64,
+    /// POSTs to the notify URL, retries included.
+    pub notify_attempts: u64,
+    /// Events the notify URL accepted (a 2xx answer).
+    pub notify_delivered: u64,
+    /// Events whose every attempt failed.
+    pub notify_failed: u64,
     /// Parts accepted and stored (a re-sent part counts again).
     pub parts_stored: u64,
     pub part_bytes_stored: u64,
@@ -230,9 +266,18 @@ impl Emulator {
                 (Some(t), p)
             }
         };
+        if let Some(url) = &config.notify_url {
+            events::check_notify_url(url).map_err(EmulatorError::new)?;
+        }
         let store = store::Store::open(&state_dir).map_err(|e| {
             EmulatorError::new(format!(
                 "cannot use state directory {}: {e}",
+                state_dir.display()
+            ))
+        })?;
+        let event_queue = events::EventQueue::open(store.root()).map_err(|e| {
+            EmulatorError::new(format!(
+                "cannot use the event queue in {}: {e}",
                 state_dir.display()
             ))
         })?;
@@ -268,12 +313,25 @@ impl Emulator {
             .build()
             .map_err(|e| EmulatorError::new(format!("cannot start the async runtime: {e}")))?;
 
+        let notify_counters = Arc::new(events::NotifyCounters::default());
+        let notifier = match &config.notify_url {
+            Some(url) => Some(
+                events::Notifier::start(url.clone(), config.quiet, notify_counters.clone())
+                    .map_err(|e| {
+                        EmulatorError::new(format!("cannot start the notification thread: {e}"))
+                    })?,
+            ),
+            None => None,
+        };
         let shared = Arc::new(http::Shared::new(
             &config,
             credentials.clone(),
             scheme,
             addr,
             store,
+            event_queue,
+            notifier,
+            notify_counters,
         ));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
         let shared2 = shared.clone();
@@ -341,7 +399,7 @@ impl Emulator {
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
-        self.shared.stats.snapshot()
+        self.shared.stats()
     }
 
     /// Stops the server and waits for its thread.

@@ -30,12 +30,14 @@ pub(crate) const E_REPLAY: i64 = 4500;
 pub(crate) const E_PROTOCOL_NOT_SUPPORTED: i64 = 4600;
 pub(crate) const E_NOT_FOUND: i64 = 5000;
 
-/// The three protocol actions.
+/// The protocol actions: the three of an upload, and the two of the event queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Action {
     Init,
     Part,
     Finish,
+    PullEvent,
+    ConfirmEvent,
 }
 
 impl Action {
@@ -44,6 +46,8 @@ impl Action {
             "InitUpload" => Some(Action::Init),
             "UploadPart" => Some(Action::Part),
             "FinishUpload" => Some(Action::Finish),
+            "PullEvent" => Some(Action::PullEvent),
+            "ConfirmEvent" => Some(Action::ConfirmEvent),
             _ => None,
         }
     }
@@ -53,14 +57,18 @@ impl Action {
             Action::Init => "InitUpload",
             Action::Part => "UploadPart",
             Action::Finish => "FinishUpload",
+            Action::PullEvent => "PullEvent",
+            Action::ConfirmEvent => "ConfirmEvent",
         }
     }
 
-    /// Calls per minute per SecretId.
-    pub(crate) fn rate_limit(self) -> usize {
+    /// Calls per minute per SecretId; None: not limited (PROTOCOL.md gives no rate for the event
+    /// actions).
+    pub(crate) fn rate_limit(self) -> Option<usize> {
         match self {
-            Action::Part => 10_000,
-            Action::Init | Action::Finish => 100,
+            Action::Part => Some(10_000),
+            Action::Init | Action::Finish => Some(100),
+            Action::PullEvent | Action::ConfirmEvent => None,
         }
     }
 }
@@ -445,6 +453,47 @@ pub(crate) fn init_params(
     })
 }
 
+/// ConfirmEvent's `msgHandle.N` (or `msgHandle_N`), in the order of N: at least one, at most
+/// `max`, none empty.
+pub(crate) fn confirm_handles(p: &Params, max: usize) -> Result<Vec<String>, Reply> {
+    let mut handles: Vec<(u64, &str, &str)> = Vec::new();
+    for (k, v) in &p.list {
+        let Some(n) = k
+            .strip_prefix("msgHandle.")
+            .or_else(|| k.strip_prefix("msgHandle_"))
+        else {
+            continue;
+        };
+        let Some(idx) = n
+            .parse::<u64>()
+            .ok()
+            .filter(|_| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            return Err(Reply::protocol(format!(
+                "parameter {} is not msgHandle.N with N a number",
+                printable(k)
+            )));
+        };
+        if v.is_empty() {
+            return Err(Reply::protocol(format!("empty parameter {}", printable(k))));
+        }
+        handles.push((idx, k, v));
+    }
+    if handles.is_empty() {
+        return Err(Reply::protocol(
+            "missing parameter msgHandle.0: ConfirmEvent takes the msgHandle of each event to confirm as msgHandle.0, msgHandle.1, ...",
+        ));
+    }
+    if handles.len() > max {
+        return Err(Reply::protocol(format!(
+            "{} msgHandle.N given: ConfirmEvent takes at most {max} at once",
+            handles.len()
+        )));
+    }
+    handles.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    Ok(handles.into_iter().map(|h| h.2.to_string()).collect())
+}
+
 /// UploadPart's own parameters, before they are checked against the session.
 #[derive(Debug, Clone)]
 pub(crate) struct PartParams {
@@ -556,6 +605,9 @@ pub(crate) struct RateLimiter {
 impl RateLimiter {
     /// Counts the call and says whether it is within the limit.
     pub(crate) fn admit(&self, secret_id: &str, action: Action) -> bool {
+        let Some(limit) = action.rate_limit() else {
+            return true;
+        };
         let now = Instant::now();
         let window = Duration::from_secs(60);
         let mut g = self.windows.lock().unwrap_or_else(|p| p.into_inner());
@@ -563,7 +615,7 @@ impl RateLimiter {
         while q.front().is_some_and(|t| now.duration_since(*t) >= window) {
             q.pop_front();
         }
-        if q.len() >= action.rate_limit() {
+        if q.len() >= limit {
             return false;
         }
         q.push_back(now);
@@ -630,5 +682,38 @@ mod tests {
         assert!(!r.admit("a", Action::Init));
         assert!(r.admit("b", Action::Init));
         assert!(r.admit("a", Action::Finish));
+        for _ in 0..1000 {
+            assert!(r.admit("a", Action::PullEvent));
+        }
+    }
+
+    #[test]
+    fn confirm_handle_params() {
+        let p = parse_query("msgHandle.1=b&msgHandle_0=a&msgHandle.10=c&other=x").unwrap();
+        assert_eq!(confirm_handles(&p, 16).unwrap(), vec!["a", "b", "c"]);
+        assert!(
+            confirm_handles(&p, 2)
+                .unwrap_err()
+                .message()
+                .contains("at most 2")
+        );
+        let p = parse_query("Action=ConfirmEvent").unwrap();
+        assert!(
+            confirm_handles(&p, 16)
+                .unwrap_err()
+                .message()
+                .contains("msgHandle.0")
+        );
+        let p = parse_query("msgHandle.0=").unwrap();
+        assert!(
+            confirm_handles(&p, 16)
+                .unwrap_err()
+                .message()
+                .contains("empty")
+        );
+        let p = parse_query("msgHandle.x=1").unwrap();
+        assert!(confirm_handles(&p, 16).is_err());
+        let p = parse_query("msgHandle.+1=1").unwrap();
+        assert!(confirm_handles(&p, 16).is_err());
     }
 }

@@ -6,6 +6,7 @@
 //! sessions/{sha1(SecretId)}-{fileSha}/parts/{offset:020}-{md5}   one stored part
 //! files/{fileId}/meta.json                               a finished file's metadata
 //! files/{fileId}/data                                    its bytes
+//! events/{seq:020}.json                                  an unconfirmed event (see events.rs)
 //! tmp/                                                   work files, emptied at start
 //! ```
 //! The maps in memory mirror the directory; the directory is read back at start, so a restarted
@@ -281,6 +282,11 @@ impl Store {
             inner.sessions.insert(meta.key(), Session { meta, parts });
         }
         Ok(())
+    }
+
+    /// The state directory (canonical).
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
     }
 
     fn inner(&self) -> MutexGuard<'_, Inner> {
