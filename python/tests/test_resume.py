@@ -56,7 +56,7 @@ def test_hash_progress_exception_stops_before_any_request(
 
 
 def test_ctrl_c_stops_within_a_second_and_the_server_keeps_the_parts(
-    make_file: MakeFile,
+    make_file: MakeFile, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # 40 ms per answer, one part at a time: 24 parts take about a second, so the signal sent at
     # 0.4 s lands in the middle of the upload.
@@ -81,7 +81,8 @@ def test_ctrl_c_stops_within_a_second_and_the_server_keeps_the_parts(
         finally:
             timer.cancel()
             signal.signal(signal.SIGINT, previous)
-        print(f"\nKeyboardInterrupt {stopped * 1000:.0f} ms after SIGINT")
+        with capsys.disabled():
+            print(f"\nKeyboardInterrupt {stopped * 1000:.0f} ms after SIGINT")
         assert stopped < 1.0
         stored = emu.stats()["parts_stored"]
         assert 0 < stored < 24, stored

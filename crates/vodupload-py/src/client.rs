@@ -50,8 +50,25 @@ impl CancelToken {
     }
 }
 
-fn py_bool(b: bool) -> &'static str {
+pub(crate) fn py_bool(b: bool) -> &'static str {
     if b { "True" } else { "False" }
+}
+
+/// A Python-style string literal for `__repr__`: single quotes, backslash escapes.
+pub(crate) fn py_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// What a finished upload reports. Immutable.
@@ -122,9 +139,9 @@ impl UploadResult {
 
     fn __repr__(&self) -> String {
         format!(
-            "UploadResult(file_id={:?}, url={:?}, instant={}, parts_total={}, parts_uploaded={}, parts_skipped={}, bytes_sent={}, file_size={}, elapsed={:.3})",
-            self.file_id,
-            self.url,
+            "UploadResult(file_id={}, url={}, instant={}, parts_total={}, parts_uploaded={}, parts_skipped={}, bytes_sent={}, file_size={}, elapsed={:.3})",
+            py_str(&self.file_id),
+            py_str(&self.url),
             py_bool(self.instant),
             self.parts_total,
             self.parts_uploaded,
@@ -399,8 +416,11 @@ impl Client {
     fn __repr__(&self) -> String {
         let o = self.inner.options();
         format!(
-            "Client(endpoint={:?}, region={:?}, part_size={}, concurrency={})",
-            o.endpoint, o.region, o.part_size, o.concurrency
+            "Client(endpoint={}, region={}, part_size={}, concurrency={})",
+            py_str(&o.endpoint),
+            py_str(&o.region),
+            o.part_size,
+            o.concurrency
         )
     }
 }
@@ -567,8 +587,8 @@ impl Upload {
 
     fn __repr__(&self) -> String {
         format!(
-            "<Upload path={:?} part_count={} parts_needed={} bytes_done={} bytes_total={} instant={}>",
-            self.path().display().to_string(),
+            "<Upload path={} part_count={} parts_needed={} bytes_done={} bytes_total={} instant={}>",
+            py_str(&self.path().display().to_string()),
             self.inner.part_count(),
             self.inner.parts_needed().len(),
             self.inner.bytes_done(),

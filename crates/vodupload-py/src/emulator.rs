@@ -11,6 +11,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use vodupload_emulator::{EmulatorConfig, Faults, Stats, TlsSetup};
 
+use crate::client::{py_bool, py_str};
+
 /// The upload protocol emulator, running in this process on a free port of 127.0.0.1 (a real
 /// HTTP or HTTPS server on its own threads), with a random SecretId/SecretKey unless given.
 /// It checks everything the service checks (signatures, timestamps, part sizes, MD5s, SHA-1) and
@@ -242,10 +244,10 @@ impl Emulator {
 
     fn __repr__(&self) -> String {
         format!(
-            "Emulator(endpoint={:?}, secret_id={:?}, running={})",
-            self.endpoint,
-            self.secret_id,
-            if self.running() { "True" } else { "False" }
+            "Emulator(endpoint={}, secret_id={}, running={})",
+            py_str(&self.endpoint),
+            py_str(&self.secret_id),
+            py_bool(self.running())
         )
     }
 }
