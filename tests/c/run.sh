@@ -97,6 +97,21 @@ else
     fail "header declarations differ from exported symbols"
 fi
 
+# The installed header also compiles as pedantic C99 and, when a C++ compiler is there, as C++11.
+printf '#include <vodupload.h>\nint main(void) { return vod_strerror(VOD_OK) == 0; }\n' > "$work/hdr.c"
+if "$CC" -std=c99 -pedantic -Wall -Wextra -Werror "${PC_CFLAGS[@]}" -fsyntax-only "$work/hdr.c"; then
+    pass "vodupload.h compiles as C99 -pedantic"
+else
+    fail "vodupload.h as C99"
+fi
+if command -v "${CXX:-c++}" > /dev/null; then
+    if "${CXX:-c++}" -std=c++11 -Wall -Wextra -Werror "${PC_CFLAGS[@]}" -fsyntax-only -x c++ "$work/hdr.c"; then
+        pass "vodupload.h compiles as C++11"
+    else
+        fail "vodupload.h as C++11"
+    fi
+fi
+
 # ---- 2. NULL-argument coverage -------------------------------------------------------------
 sed -n '/BEGIN-NULL-TESTS/,/END-NULL-TESTS/p' "$root/tests/c/test_api.c" > "$work/null-section.c"
 missing=""
