@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 
 scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH"
 
 step() { printf '\n=== %s\n' "$*"; }
 
@@ -15,5 +16,29 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "Rust: unit and end-to-end tests (core, emulator, CLI)"
 cargo test --workspace --quiet
+
+step "C: header up to date, SONAME and symbols, C tests plain / ASan+UBSan / valgrind, example"
+crates/vodupload-ffi/gen-header.sh --check
+cargo build --quiet -p vodupload-ffi -p vodupload-emulator
+c_so=target/debug/libvodupload.so
+readelf -d "$c_so" | grep -F 'Library soname: [libvodupload.so.0]'
+if nm -D --defined-only "$c_so" | awk '{print $NF}' | grep -v '^vod_'; then
+    echo "libvodupload.so exports symbols other than vod_*" >&2
+    exit 1
+fi
+tests/c/run.sh plain sanitize valgrind
+
+step "Python: build the wheel once (dev profile, reusing target/), stubs, types, tests, example"
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
+MATURIN_PEP517_ARGS="--profile dev" python3 -m pip install -q --no-build-isolation ./python
+# From the repository root, so python/vodupload (sources without the extension) does not shadow
+# the installed package.
+python3 -m mypy.stubtest vodupload._vodupload
+(cd python && python3 -m mypy)
+python3 -m pytest -q python/tests
+python3 examples/python/upload.py --emulator
+
+step "fuzz: a short run of every target (scripts/fuzz.sh 3600 for a long one)"
+scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 
 step "all test suites passed"
