@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use crate::config::ClientOptions;
 use crate::credentials::Credentials;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::events::{MAX_CONFIRM_BATCH, PulledEvent};
 use crate::options::UploadOptions;
 use crate::progress::{CancelToken, ProgressFn};
-use crate::transport::Transport;
+use crate::transport::{Api, Transport};
 use crate::upload::{Upload, UploadResult};
 
 /// A client for the upload host. `Send + Sync` and cheap to clone: share one between threads, and
@@ -64,6 +65,78 @@ impl Client {
             cancel.clone(),
         )
     }
+
+    /// Reads the app's event queue on [`ClientOptions::events_endpoint`] (one `PullEvent`, retried
+    /// like any request): the oldest unconfirmed events, at most 16, each with the `msg_handle`
+    /// that confirms it; an empty list when there is none. Events stay queued, and are returned
+    /// by every pull, until [`Client::confirm_events`] confirms them. See [`crate::events`].
+    ///
+    /// Errors: those of any request (network, auth, server), and [`ErrorKind::Protocol`] for a
+    /// malformed answer or event (the message gives the event's msgHandle).
+    ///
+    /// [`ErrorKind::Protocol`]: crate::ErrorKind::Protocol
+    pub fn pull_events(&self) -> Result<Vec<PulledEvent>> {
+        let mut out = None;
+        self.transport.call_on(
+            Api::Events,
+            "PullEvent",
+            &[],
+            None,
+            &|| false,
+            "",
+            &Default::default(),
+            &mut |body| {
+                out = Some(crate::events::parse_pull(body)?);
+                Ok(())
+            },
+        )?;
+        Ok(out.unwrap_or_default())
+    }
+
+    /// Acknowledges handled events by their `msg_handle` (`ConfirmEvent` with `msgHandle.0`,
+    /// `msgHandle.1`, ...; more than 16 handles go in several calls). Confirmed events are not
+    /// served again. Confirming a handle twice, or one the service no longer knows, is not an
+    /// error on the emulator, so retrying a failed call is safe. No handles: nothing is sent.
+    ///
+    /// Errors: an empty handle is [`ErrorKind::InvalidInput`] (before anything is sent);
+    /// otherwise those of any request, with how many handles were confirmed before the failure.
+    ///
+    /// [`ErrorKind::InvalidInput`]: crate::ErrorKind::InvalidInput
+    pub fn confirm_events<S: AsRef<str>>(&self, msg_handles: &[S]) -> Result<()> {
+        let handles: Vec<&str> = msg_handles.iter().map(AsRef::as_ref).collect();
+        if let Some(i) = handles.iter().position(|h| h.is_empty()) {
+            return Err(Error::invalid_input(format!(
+                "msg handle {i} is empty: pass the msg_handle values pull_events returned"
+            )));
+        }
+        let mut done = 0;
+        for batch in handles.chunks(MAX_CONFIRM_BATCH) {
+            let params = crate::events::confirm_params(batch);
+            self.transport
+                .call_on(
+                    Api::Events,
+                    "ConfirmEvent",
+                    &params,
+                    None,
+                    &|| false,
+                    "",
+                    &Default::default(),
+                    &mut crate::events::parse_confirm,
+                )
+                .map_err(|e| {
+                    if done == 0 {
+                        e
+                    } else {
+                        e.with_context(format!(
+                            "{done} of {} events were confirmed, the others were not",
+                            handles.len()
+                        ))
+                    }
+                })?;
+            done += batch.len();
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -80,6 +153,18 @@ mod tests {
 
     fn creds() -> Credentials {
         Credentials::new("id", "key").unwrap()
+    }
+
+    #[test]
+    fn empty_confirm_sends_nothing_and_empty_handles_are_refused() {
+        // Port 9 (discard) would fail if anything were sent.
+        let mut o = ClientOptions::default();
+        o.events_endpoint = "http://127.0.0.1:9/v2/index.php".into();
+        let c = Client::new(creds(), o).unwrap();
+        c.confirm_events::<&str>(&[]).unwrap();
+        let e = c.confirm_events(&["ok", ""]).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("msg handle 1 is empty"), "{e}");
     }
 
     #[test]
@@ -115,6 +200,13 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("scheme")
+        );
+        let mut o = ClientOptions::default();
+        o.events_endpoint = "ftp://x/y".into();
+        let e = Client::new(creds(), o).unwrap_err().to_string();
+        assert!(
+            e.contains("events endpoint") && e.contains("vod.api.qcloud.com"),
+            "{e}"
         );
         let mut o = ClientOptions::default();
         o.ca_file = Some("/nonexistent/ca.pem".into());

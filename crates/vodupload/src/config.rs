@@ -9,6 +9,8 @@ use crate::signature::SignatureMethod;
 
 /// The provider's upload host, on the path its docs give.
 pub const DEFAULT_ENDPOINT: &str = "https://vod2.qcloud.com/v2/index.php";
+/// The provider's event API (PullEvent, ConfirmEvent): the general API host, not the upload host.
+pub const DEFAULT_EVENTS_ENDPOINT: &str = "https://vod.api.qcloud.com/v2/index.php";
 /// "For VOD gz will do" (PROTOCOL.md).
 pub const DEFAULT_REGION: &str = "gz";
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -44,6 +46,10 @@ pub struct ClientOptions {
     /// A directory caching each file's SHA-1 and part MD5s (keyed by path, size, mtime, ctime and
     /// inode), so a re-upload or resume of a large file starts without reading it. None: off.
     pub fingerprint_cache: Option<PathBuf>,
+    /// Full URL of the event API that [`Client::pull_events`](crate::Client::pull_events) and
+    /// [`Client::confirm_events`](crate::Client::confirm_events) call, signed with the same
+    /// credentials (the emulator serves it on its own endpoint). Not paced by `rate_limits`.
+    pub events_endpoint: String,
 }
 
 impl Default for ClientOptions {
@@ -63,6 +69,7 @@ impl Default for ClientOptions {
             signature_method: SignatureMethod::HmacSha1,
             rate_limits: RateLimits::default(),
             fingerprint_cache: None,
+            events_endpoint: DEFAULT_EVENTS_ENDPOINT.to_owned(),
         }
     }
 }

@@ -22,6 +22,25 @@ const MAX_RESPONSE_BYTES: u64 = 256 * 1024;
 /// A clock this far from the server's is corrected when the server refuses a timestamp.
 const SKEW_TOLERANCE_SECS: i64 = 300;
 
+/// Which of the client's two endpoints a request goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Api {
+    /// `options.endpoint`: InitUpload, UploadPart, FinishUpload; paced by `rate_limits`.
+    Upload,
+    /// `options.events_endpoint`: PullEvent, ConfirmEvent; not paced.
+    Events,
+}
+
+impl Api {
+    /// How messages name the server.
+    fn noun(self) -> &'static str {
+        match self {
+            Api::Upload => "the upload host",
+            Api::Events => "the event API",
+        }
+    }
+}
+
 /// The parsed endpoint: what is signed and where requests go.
 #[derive(Debug, Clone)]
 pub(crate) struct Endpoint {
@@ -33,10 +52,14 @@ pub(crate) struct Endpoint {
 
 impl Endpoint {
     pub(crate) fn parse(s: &str) -> Result<Self> {
+        Endpoint::parse_as(s, "endpoint", crate::config::DEFAULT_ENDPOINT)
+    }
+
+    /// `what` names the option in errors; `example` is a good value.
+    pub(crate) fn parse_as(s: &str, what: &str, example: &str) -> Result<Self> {
         let bad = |why: &str| {
             Error::invalid_input(format!(
-                "endpoint {s:?} is not a usable URL ({why}); expected e.g. {}",
-                crate::config::DEFAULT_ENDPOINT
+                "{what} {s:?} is not a usable URL ({why}); expected e.g. {example}"
             ))
         };
         let uri: ureq::http::Uri = s.parse().map_err(|_| bad("it does not parse"))?;
@@ -76,6 +99,7 @@ struct RawResponse {
 pub(crate) struct Transport {
     agent: Agent,
     endpoint: Endpoint,
+    events_endpoint: Endpoint,
     credentials: Credentials,
     options: ClientOptions,
     pacer: Pacer,
@@ -86,6 +110,11 @@ pub(crate) struct Transport {
 impl Transport {
     pub(crate) fn new(credentials: Credentials, options: ClientOptions) -> Result<Arc<Self>> {
         let endpoint = Endpoint::parse(&options.endpoint)?;
+        let events_endpoint = Endpoint::parse_as(
+            &options.events_endpoint,
+            "events endpoint",
+            crate::config::DEFAULT_EVENTS_ENDPOINT,
+        )?;
         if options.concurrency == 0 || options.concurrency > MAX_CONCURRENCY {
             return Err(Error::invalid_input(format!(
                 "concurrency {} is out of range: use 1 to {MAX_CONCURRENCY}",
@@ -134,6 +163,7 @@ impl Transport {
         Ok(Arc::new(Transport {
             agent: config.new_agent(),
             endpoint,
+            events_endpoint,
             pacer: Pacer::new(options.rate_limits),
             credentials,
             options,
@@ -159,6 +189,32 @@ impl Transport {
         retries: &AtomicU64,
         parse: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<()> {
+        self.call_on(
+            Api::Upload,
+            action,
+            params,
+            body,
+            stop,
+            what,
+            retries,
+            parse,
+        )
+    }
+
+    /// [`Transport::call`] on either endpoint: same signing (for that endpoint's host and path),
+    /// credentials, retries and clock correction; only [`Api::Upload`] is paced.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn call_on(
+        &self,
+        api: Api,
+        action: &str,
+        params: &[(String, String)],
+        body: Option<&[u8]>,
+        stop: &dyn Fn() -> bool,
+        what: &str,
+        retries: &AtomicU64,
+        parse: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<()> {
         let max = self.options.max_attempts;
         let mut attempt = 0;
         loop {
@@ -166,11 +222,11 @@ impl Transport {
             if stop() {
                 return Err(cancelled());
             }
-            if !self.pacer.wait(action, stop) {
+            if api == Api::Upload && !self.pacer.wait(action, stop) {
                 return Err(cancelled());
             }
             let started = Instant::now();
-            let outcome = self.send_once(action, params, body);
+            let outcome = self.send_once(api, action, params, body);
             let elapsed = started.elapsed().as_millis();
             let err = match outcome {
                 Ok(resp) if (200..300).contains(&resp.status) => match parse(&resp.body) {
@@ -192,7 +248,7 @@ impl Transport {
                         e
                     }
                 },
-                Ok(resp) => http_status_error(action, resp.status, &resp.body),
+                Ok(resp) => http_status_error(action, api, resp.status, &resp.body),
                 Err(e) => e,
             };
             log::debug!("{action} {what} attempt {attempt}: failed in {elapsed} ms: {err}");
@@ -223,10 +279,15 @@ impl Transport {
 
     fn send_once(
         &self,
+        api: Api,
         action: &str,
         params: &[(String, String)],
         body: Option<&[u8]>,
     ) -> Result<RawResponse> {
+        let endpoint = match api {
+            Api::Upload => &self.endpoint,
+            Api::Events => &self.events_endpoint,
+        };
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
@@ -248,14 +309,14 @@ impl Transport {
         all.extend(params.iter().cloned());
         let signature = sign(
             "POST",
-            &self.endpoint.host,
-            &self.endpoint.path,
+            &endpoint.host,
+            &endpoint.path,
             &all,
             self.credentials.secret_key(),
             self.options.signature_method,
         );
         all.push(("Signature".into(), signature));
-        let url = format!("{}?{}", self.endpoint.url, encode_query(&all));
+        let url = format!("{}?{}", endpoint.url, encode_query(&all));
         let req = self
             .agent
             .post(&url)
@@ -264,7 +325,7 @@ impl Transport {
             Some(b) => req.send(b),
             None => req.send_empty(),
         };
-        let mut resp = result.map_err(|e| map_ureq_error(action, &self.endpoint, e))?;
+        let mut resp = result.map_err(|e| map_ureq_error(action, endpoint, e))?;
         let status = resp.status().as_u16();
         let date = resp
             .headers()
@@ -280,10 +341,11 @@ impl Transport {
                 ureq::Error::BodyExceedsLimit(_) => Error::new(
                     ErrorKind::Protocol,
                     format!(
-                        "{action}: the upload host's answer is larger than {MAX_RESPONSE_BYTES} bytes; is the endpoint right?"
+                        "{action}: {}'s answer is larger than {MAX_RESPONSE_BYTES} bytes; is the endpoint right?",
+                        api.noun()
                     ),
                 ),
-                e => map_ureq_error(action, &self.endpoint, e),
+                e => map_ureq_error(action, endpoint, e),
             })?;
         Ok(RawResponse { status, date, body })
     }
@@ -344,12 +406,13 @@ fn sleep_unless(d: Duration, stop: &dyn Fn() -> bool) -> bool {
     }
 }
 
-fn http_status_error(action: &str, status: u16, body: &[u8]) -> Error {
+fn http_status_error(action: &str, api: Api, status: u16, body: &[u8]) -> Error {
     let retry = status >= 500 || status == 429 || status == 408;
     Error::new(
         ErrorKind::Protocol,
         format!(
-            "{action}: the upload host answered HTTP {status}{}: {:?}",
+            "{action}: {} answered HTTP {status}{}: {:?}",
+            api.noun(),
             if retry {
                 ""
             } else {
