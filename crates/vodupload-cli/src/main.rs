@@ -1,6 +1,7 @@
 //! `vodupload`: upload videos to the VOD upload host, run the local emulator, sign requests.
 
 mod demo;
+mod events;
 mod sign;
 mod upload;
 
@@ -31,6 +32,9 @@ enum Command {
     Emulator(vodupload_emulator::EmulatorArgs),
     /// Print the string to sign and the signature of a request (debugging -10002).
     Sign(sign::SignArgs),
+    /// Read the "Video Upload Completed" events kept for the app (`events pull [--confirm]
+    /// [--json]`), confirm them, or check a callback's event JSON (`events parse`).
+    Events(events::EventsArgs),
     /// Generate a video-sized random file, upload it to an embedded emulator, check the copy, upload
     /// it again (instant), and print what happened.
     Demo(demo::DemoArgs),
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
             vodupload_emulator::run_cli(a).map_err(|e| Failure::other(e.to_string()))
         }
         Command::Sign(a) => sign::run(a),
+        Command::Events(a) => events::run(a),
         Command::Demo(a) => demo::run(a),
     };
     match result {

@@ -1,0 +1,235 @@
+//! `vodupload events`: read the "Video Upload Completed" events the service keeps for the app
+//! (PullEvent), acknowledge them (ConfirmEvent), and check an event's JSON (a callback's body).
+
+use std::io::{Read as _, Write as _};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+use vodupload::{Client, ClientOptions, Credentials, Event, PulledEvent, SignatureMethod};
+
+use crate::Failure;
+
+#[derive(Args)]
+pub(crate) struct EventsArgs {
+    #[command(subcommand)]
+    command: EventsCommand,
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// Print the oldest unconfirmed events (at most 16, one PullEvent). They are served again by
+    /// every pull until confirmed: add --confirm to acknowledge them once printed.
+    Pull(PullArgs),
+    /// Acknowledge events by their msg handle, so they are not served again.
+    Confirm(ConfirmArgs),
+    /// Check an event's JSON (e.g. a callback's POST body) and print its fields.
+    Parse(ParseArgs),
+}
+
+/// Where the event API is and how to sign for it.
+#[derive(Args)]
+struct Connection {
+    /// Event API URL (PullEvent, ConfirmEvent); for the emulator, its endpoint
+    /// [default: https://vod.api.qcloud.com/v2/index.php].
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
+    #[arg(long, default_value = vodupload::config::DEFAULT_REGION)]
+    region: String,
+    /// SecretId [default: $TENCENTCLOUD_SECRET_ID].
+    #[arg(long)]
+    secret_id: Option<String>,
+    /// SecretKey [default: $TENCENTCLOUD_SECRET_KEY]. Prefer the variable: arguments show in `ps`.
+    #[arg(long)]
+    secret_key: Option<String>,
+    /// Trust only the CA certificates in this PEM file (as curl --cacert).
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
+    /// HmacSHA1 or HmacSHA256.
+    #[arg(long, default_value = "HmacSHA1")]
+    signature_method: String,
+    /// Tries per request, the first included.
+    #[arg(long, default_value_t = 5)]
+    retries: u32,
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
+}
+
+impl Connection {
+    fn client(&self) -> Result<Client, Failure> {
+        let credentials =
+            Credentials::resolve(self.secret_id.as_deref(), self.secret_key.as_deref())?;
+        let mut options = ClientOptions::default();
+        if let Some(e) = &self.endpoint {
+            options.events_endpoint = e.clone();
+        }
+        options.region = self.region.clone();
+        options.ca_file = self.ca_file.clone();
+        options.signature_method = SignatureMethod::parse(&self.signature_method)?;
+        options.max_attempts = self.retries;
+        options.request_timeout = Duration::from_secs(self.timeout);
+        Ok(Client::new(credentials, options)?)
+    }
+}
+
+#[derive(Args)]
+struct PullArgs {
+    #[command(flatten)]
+    connection: Connection,
+    /// Confirm the events once they are printed (if confirming fails the exit status says so,
+    /// and they will be served again).
+    #[arg(long)]
+    confirm: bool,
+    /// Print one JSON object, {"events":[{"msg_handle", "event_type", "file_id", "file_url",
+    /// "file_name", "source_type", "event": <the event's JSON>}]}, instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ConfirmArgs {
+    #[command(flatten)]
+    connection: Connection,
+    /// The msg handles `vodupload events pull` printed.
+    #[arg(value_name = "MSG_HANDLE", required = true)]
+    handles: Vec<String>,
+}
+
+#[derive(Args)]
+struct ParseArgs {
+    /// A file holding the event's JSON; `-` or nothing: standard input.
+    file: Option<PathBuf>,
+    /// Print the fields as JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn run(a: EventsArgs) -> Result<(), Failure> {
+    match a.command {
+        EventsCommand::Pull(a) => pull(a),
+        EventsCommand::Confirm(a) => confirm(a),
+        EventsCommand::Parse(a) => parse(a),
+    }
+}
+
+fn pull(a: PullArgs) -> Result<(), Failure> {
+    let client = a.connection.client()?;
+    let pulled = client.pull_events()?;
+    let text = if a.json {
+        let events: Vec<Value> = pulled
+            .iter()
+            .map(|p| {
+                let mut o = event_json(&p.event);
+                o["msg_handle"] = json!(p.msg_handle);
+                o
+            })
+            .collect();
+        format!("{}\n", json!({ "events": events }))
+    } else {
+        pulled_text(&pulled)
+    };
+    // Printed (and flushed) before confirming: an event is never confirmed unseen.
+    write_stdout(&text)?;
+    if a.confirm && !pulled.is_empty() {
+        let handles: Vec<&str> = pulled.iter().map(|p| p.msg_handle.as_str()).collect();
+        client.confirm_events(&handles).map_err(|e| {
+            let mut f = Failure::from(e);
+            f.message = format!(
+                "the events were printed but not confirmed, so they will be served again: {}",
+                f.message
+            );
+            f
+        })?;
+        if !a.json {
+            write_stdout(&format!("confirmed {}\n", count(handles.len())))?;
+        }
+    }
+    Ok(())
+}
+
+fn confirm(a: ConfirmArgs) -> Result<(), Failure> {
+    let client = a.connection.client()?;
+    client.confirm_events(&a.handles)?;
+    write_stdout(&format!("confirmed {}\n", count(a.handles.len())))
+}
+
+fn parse(a: ParseArgs) -> Result<(), Failure> {
+    let (bytes, source) = match &a.file {
+        Some(p) if p.as_os_str() != "-" => (
+            std::fs::read(p)
+                .map_err(|e| Failure::other(format!("cannot read {}: {e}", p.display())))?,
+            p.display().to_string(),
+        ),
+        _ => {
+            let mut b = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut b)
+                .map_err(|e| Failure::other(format!("cannot read standard input: {e}")))?;
+            (b, "standard input".to_string())
+        }
+    };
+    let event = Event::parse(&bytes).map_err(|e| {
+        let mut f = Failure::from(e);
+        f.message = format!("{source}: {}", f.message);
+        f
+    })?;
+    if a.json {
+        write_stdout(&format!("{}\n", event_json(&event)))
+    } else {
+        write_stdout(&event_text(&event))
+    }
+}
+
+/// The typed fields (null when absent), then the whole event.
+fn event_json(e: &Event) -> Value {
+    json!({
+        "event_type": e.event_type(),
+        "version": e.version(),
+        "file_id": e.file_id(),
+        "file_url": e.file_url(),
+        "file_name": e.file_name(),
+        "source_type": e.source_type(),
+        "event": e.value(),
+    })
+}
+
+fn event_text(e: &Event) -> String {
+    let mut s = format!("{}\n", e.event_type());
+    for (label, v) in [
+        ("file id", e.file_id()),
+        ("file name", e.file_name()),
+        ("file url", e.file_url()),
+        ("source", e.source_type()),
+        ("version", e.version()),
+    ] {
+        if let Some(v) = v {
+            s.push_str(&format!("  {label:<10}  {v}\n"));
+        }
+    }
+    s
+}
+
+fn pulled_text(pulled: &[PulledEvent]) -> String {
+    if pulled.is_empty() {
+        return "no events waiting\n".to_string();
+    }
+    let mut s = String::new();
+    for p in pulled {
+        s.push_str(&event_text(&p.event));
+        s.push_str(&format!("  {:<10}  {}\n", "msg handle", p.msg_handle));
+    }
+    s
+}
+
+fn count(n: usize) -> String {
+    format!("{n} event{}", if n == 1 { "" } else { "s" })
+}
+
+fn write_stdout(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::other(format!("cannot write to standard output: {e}")))
+}
