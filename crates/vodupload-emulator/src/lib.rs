@@ -71,7 +71,8 @@ pub struct EmulatorConfig {
     /// `Content-Type: application/json`, 5 s timeout, 2 retries (after a connection failure,
     /// a timeout or a non-2xx status; the answer's body is ignored), from a background thread
     /// that never holds up an answer. Failures are logged (stderr unless quiet, else `log`) and
-    /// counted in [`Stats`]; the event stays in the PullEvent queue either way. Default None.
+    /// counted in [`Stats`]; the event stays in the PullEvent queue either way. Deliveries still
+    /// pending when the emulator stops are dropped (the queue keeps the events). Default None.
     pub notify_url: Option<String>,
 }
 
