@@ -126,6 +126,11 @@ impl Transport {
                 "max attempts must be at least 1 (1 means no retries)",
             ));
         }
+        if options.connect_timeout.is_zero() || options.request_timeout.is_zero() {
+            return Err(Error::invalid_input(
+                "timeouts must be greater than zero: a request without a limit could hang",
+            ));
+        }
         if options.region.is_empty()
             || !options
                 .region
@@ -226,7 +231,7 @@ impl Transport {
                 return Err(cancelled());
             }
             let started = Instant::now();
-            let outcome = self.send_once(api, action, params, body);
+            let outcome = self.send_once(api, action, params, body, stop);
             let elapsed = started.elapsed().as_millis();
             let err = match outcome {
                 Ok(resp) if (200..300).contains(&resp.status) => match parse(&resp.body) {
@@ -249,6 +254,8 @@ impl Transport {
                     }
                 },
                 Ok(resp) => http_status_error(action, api, resp.status, &resp.body),
+                // A send cut short because the caller stopped is no failure of the request.
+                Err(_) if stop() => return Err(cancelled()),
                 Err(e) => e,
             };
             log::debug!("{action} {what} attempt {attempt}: failed in {elapsed} ms: {err}");
@@ -283,6 +290,7 @@ impl Transport {
         action: &str,
         params: &[(String, String)],
         body: Option<&[u8]>,
+        stop: &dyn Fn() -> bool,
     ) -> Result<RawResponse> {
         let endpoint = match api {
             Api::Upload => &self.endpoint,
@@ -322,7 +330,17 @@ impl Transport {
             .post(&url)
             .header("Content-Type", "application/octet-stream");
         let result = match body {
-            Some(b) => req.send(b),
+            Some(b) => {
+                // Through a reader that checks `stop`, so a cancel lands mid-part on a slow link;
+                // the explicit length keeps the body length-delimited, not chunked.
+                let mut reader = StoppableReader {
+                    data: b,
+                    stop,
+                    since_check: 0,
+                };
+                req.header("Content-Length", b.len().to_string())
+                    .send(ureq::SendBody::from_reader(&mut reader))
+            }
             None => req.send_empty(),
         };
         let mut resp = result.map_err(|e| map_ureq_error(action, endpoint, e))?;
@@ -424,6 +442,29 @@ fn http_status_error(action: &str, api: Api, status: u16, body: &[u8]) -> Error 
     .transient(retry)
 }
 
+/// A part body that gives up (with an error) once the caller has stopped.
+struct StoppableReader<'a> {
+    data: &'a [u8],
+    stop: &'a dyn Fn() -> bool,
+    since_check: usize,
+}
+
+impl std::io::Read for StoppableReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        const CHECK_EVERY: usize = 64 * 1024;
+        if self.since_check >= CHECK_EVERY {
+            self.since_check = 0;
+            if (self.stop)() {
+                // Not `Interrupted`: readers' callers retry that kind.
+                return Err(std::io::Error::other("upload cancelled"));
+            }
+        }
+        let n = self.data.read(buf)?;
+        self.since_check += n;
+        Ok(n)
+    }
+}
+
 fn map_ureq_error(action: &str, endpoint: &Endpoint, e: ureq::Error) -> Error {
     use ureq::Error as U;
     let host = &endpoint.host;
@@ -462,6 +503,19 @@ fn map_ureq_error(action: &str, endpoint: &Endpoint, e: ureq::Error) -> Error {
             ErrorKind::Network,
             format!("{action}: cannot connect to {host}"),
         ),
+        U::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::HostUnreachable
+            ) =>
+        {
+            Error::new(
+                ErrorKind::Network,
+                format!(
+                    "{action}: cannot connect to {host} ({io}); is the endpoint right and the server up?"
+                ),
+            )
+        }
         U::BadUri(u) => Error::invalid_input(format!("{action}: bad request URI {u}")),
         other => Error::new(
             ErrorKind::Network,

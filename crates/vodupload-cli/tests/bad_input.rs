@@ -1,0 +1,336 @@
+//! The bad-input table of the README, Rust and CLI columns: each hostile or mistaken input gives
+//! one clear error, and the inputs a user controls are refused before any request is sent.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use vodupload::{
+    CancelToken, Client, ClientOptions, Credentials, ErrorKind, UploadOptions, no_progress,
+};
+use vodupload_emulator::{Emulator, EmulatorConfig};
+
+/// A one-shot fake upload host that answers every request with `response`.
+fn fake_server(response: Vec<u8>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let response = response.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(s.try_clone().unwrap());
+                let mut len = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body = vec![0u8; len];
+                let _ = reader.read_exact(&mut body);
+                let _ = s.write_all(&response);
+            });
+        }
+    });
+    format!("http://{addr}/v2/index.php")
+}
+
+fn http_200(body: &[u8]) -> Vec<u8> {
+    let mut r = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    r.extend_from_slice(body);
+    r
+}
+
+struct Case {
+    input: &'static str,
+    /// CLI arguments after `upload`; FILE and ENDPOINT are substituted.
+    args: Vec<String>,
+    env: Vec<(&'static str, String)>,
+    exit: i32,
+    says: &'static str,
+}
+
+#[test]
+fn the_bad_input_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let emu = Emulator::start(EmulatorConfig::default()).unwrap();
+    let (id, key) = emu.credentials()[0].clone();
+    let good = d.join("good.mp4");
+    std::fs::write(&good, vec![1u8; 3000]).unwrap();
+    let empty = d.join("empty.mp4");
+    std::fs::write(&empty, b"").unwrap();
+    let fifo = d.join("pipe.mp4");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let no_ext = d.join("noext");
+    std::fs::write(&no_ext, b"data").unwrap();
+
+    let html = fake_server(http_200(b"<html><body>Welcome to nginx!</body></html>"));
+    let no_code = fake_server(http_200(br#"{"message":"hello"}"#));
+    let huge = fake_server(http_200(&vec![b' '; 4 << 20]));
+    let dead = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/v2/index.php", l.local_addr().unwrap())
+    };
+
+    let s = |v: &str| v.to_owned();
+    let p = |v: &Path| v.to_str().unwrap().to_owned();
+    let with = |file: &Path, endpoint: &str, extra: &[&str]| {
+        let mut a = vec![
+            p(file),
+            s("--endpoint"),
+            s(endpoint),
+            s("--secret-id"),
+            id.clone(),
+        ];
+        a.extend(extra.iter().map(|x| s(x)));
+        a
+    };
+    let key_env = vec![("TENCENTCLOUD_SECRET_KEY", key.clone())];
+    let ep = emu.endpoint();
+    let cases = vec![
+        Case {
+            input: "missing file",
+            args: with(&d.join("nope.mp4"), &ep, &[]),
+            env: key_env.clone(),
+            exit: 3,
+            says: "no such file",
+        },
+        Case {
+            input: "empty file",
+            args: with(&empty, &ep, &[]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "the file is empty",
+        },
+        Case {
+            input: "directory",
+            args: with(d, &ep, &[]),
+            env: key_env.clone(),
+            exit: 3,
+            says: "is a directory",
+        },
+        Case {
+            input: "fifo",
+            args: with(&fifo, &ep, &[]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "not a regular file",
+        },
+        Case {
+            input: "no extension, no --type",
+            args: with(&no_ext, &ep, &[]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "no extension",
+        },
+        Case {
+            input: "name over 40 bytes",
+            args: with(&good, &ep, &["--name", &"x".repeat(41)]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "at most 40",
+        },
+        Case {
+            input: "name with a forbidden character",
+            args: with(&good, &ep, &["--name", "a:b"]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "contains ':'",
+        },
+        Case {
+            input: "bad part size",
+            args: with(&good, &ep, &["--part-size", "1000"]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "524288",
+        },
+        Case {
+            input: "zero concurrency",
+            args: with(&good, &ep, &["--concurrency", "0"]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "concurrency 0 is out of range",
+        },
+        Case {
+            input: "empty secret key",
+            args: with(&good, &ep, &[]),
+            env: vec![("TENCENTCLOUD_SECRET_KEY", s(""))],
+            exit: 2,
+            says: "SecretKey is empty",
+        },
+        Case {
+            input: "secret key with a newline",
+            args: with(&good, &ep, &[]),
+            env: vec![("TENCENTCLOUD_SECRET_KEY", format!("{key}\n"))],
+            exit: 2,
+            says: "whitespace",
+        },
+        Case {
+            input: "no credentials at all",
+            args: vec![p(&good), s("--endpoint"), ep.clone()],
+            env: vec![],
+            exit: 2,
+            says: "no credentials",
+        },
+        Case {
+            input: "wrong secret key",
+            args: with(&good, &ep, &[]),
+            env: vec![("TENCENTCLOUD_SECRET_KEY", s("wrong"))],
+            exit: 5,
+            says: "-10002",
+        },
+        Case {
+            input: "endpoint that is not a URL",
+            args: with(&good, "vod2 dot qcloud", &[]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "not a usable URL",
+        },
+        Case {
+            input: "unreachable endpoint",
+            args: with(&good, &dead, &["--retries", "2"]),
+            env: key_env.clone(),
+            exit: 4,
+            says: "cannot connect",
+        },
+        Case {
+            input: "server answering HTML",
+            args: with(&good, &html, &["--retries", "2"]),
+            env: key_env.clone(),
+            exit: 6,
+            says: "not JSON",
+        },
+        Case {
+            input: "JSON without code",
+            args: with(&good, &no_code, &["--retries", "2"]),
+            env: key_env.clone(),
+            exit: 6,
+            says: "no numeric \"code\"",
+        },
+        Case {
+            input: "huge response body",
+            args: with(&good, &huge, &["--retries", "2"]),
+            env: key_env.clone(),
+            exit: 6,
+            says: "larger than",
+        },
+    ];
+
+    println!("| input | CLI exit | message |\n|---|---|---|");
+    for c in &cases {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vodupload"));
+        cmd.arg("upload")
+            .args(&c.args)
+            .arg("--no-cache")
+            .env_remove("TENCENTCLOUD_SECRET_ID")
+            .env_remove("TENCENTCLOUD_SECRET_KEY");
+        for (k, v) in &c.env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(c.exit), "{}: {err}", c.input);
+        assert!(err.contains(c.says), "{}: {err}", c.input);
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "{}: one line: {err}",
+            c.input
+        );
+        println!(
+            "| {} | {} | {} |",
+            c.input,
+            c.exit,
+            err.trim().trim_start_matches("vodupload: ")
+        );
+    }
+    let stats = emu.stats();
+    assert_eq!(
+        stats.init_calls, 1,
+        "only the wrong-key case reached the emulator: {stats:?}"
+    );
+}
+
+fn client(endpoint: &str, key: &str, id: &str) -> Client {
+    let mut o = ClientOptions::default();
+    o.endpoint = endpoint.to_owned();
+    o.max_attempts = 2;
+    o.retry_base_delay = Duration::from_millis(1);
+    Client::new(Credentials::new(id, key).unwrap(), o).unwrap()
+}
+
+#[test]
+fn the_library_gives_the_same_kinds() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.mp4");
+    std::fs::write(&good, vec![1u8; 3000]).unwrap();
+    let up = |c: &Client, path: &Path| {
+        c.upload(
+            path,
+            &UploadOptions::default(),
+            &no_progress,
+            &CancelToken::new(),
+        )
+        .unwrap_err()
+    };
+    let html = fake_server(http_200(b"<html>hi</html>"));
+    let e = up(&client(&html, "k", "i"), &good);
+    assert_eq!((e.kind(), e.is_transient()), (ErrorKind::Protocol, true));
+    let huge = fake_server(http_200(&vec![b' '; 1 << 20]));
+    assert_eq!(
+        up(&client(&huge, "k", "i"), &good).kind(),
+        ErrorKind::Protocol
+    );
+    let e = Credentials::new("id", "").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    let mut o = ClientOptions::default();
+    o.endpoint = "vod2 dot qcloud".into();
+    assert_eq!(
+        Client::new(Credentials::new("i", "k").unwrap(), o)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+}
+
+#[test]
+fn a_non_utf8_path_uploads() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"clip-\xff\xfe.mp4");
+    let path: PathBuf = dir.path().join(name);
+    std::fs::write(&path, vec![9u8; 5000]).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vodupload"))
+        .arg("upload")
+        .arg(&path)
+        .args(["--emulator", "--json", "--no-cache"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["parts_total"], 1);
+}
