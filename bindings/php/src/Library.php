@@ -1,0 +1,292 @@
+<?php
+
+declare(strict_types=1);
+
+namespace VodUpload;
+
+/**
+ * Finds and loads libvodupload through PHP's FFI, once per request, and checks its version.
+ *
+ * Order: the FFI scope "VODUPLOAD" when it was preloaded (opcache.preload with preload.php, the
+ * way to use FFI under php-fpm with `ffi.enable=preload`); otherwise FFI::cdef() with
+ * vodupload_ffi.h and the library named by the environment variable VODUPLOAD_LIB (a path; if
+ * set, nothing else is tried), else `libvodupload.so.0` through the dynamic loader's search
+ * (LD_LIBRARY_PATH, ld.so.cache), else the usual directories (/usr/local/lib, /usr/lib...).
+ *
+ * The library must be EXPECTED_VERSION or a later release with the same ABI (SONAME
+ * libvodupload.so.0, whose functions are only ever added); anything else is a LibraryException
+ * saying which library was found, its version and what to install.
+ */
+final class Library
+{
+    /** The version of libvodupload this package was written against (its FFI header's). */
+    public const EXPECTED_VERSION = '0.1.0';
+
+    /** The FFI scope preload.php declares (FFI_SCOPE), read with FFI::scope(). */
+    public const SCOPE = 'VODUPLOAD';
+
+    /** The SONAME: the ABI this package's header describes. */
+    public const SONAME = 'libvodupload.so.0';
+
+    /** The declarations for FFI (generated from include/vodupload.h, no preprocessor lines). */
+    public const HEADER = __DIR__ . '/../vodupload_ffi.h';
+
+    private static ?\FFI $ffi = null;
+    private static string $source = '';
+
+    private function __construct()
+    {
+    }
+
+    /**
+     * The loaded library (loading it on first use).
+     *
+     * @internal
+     * @throws LibraryException
+     */
+    public static function ffi(): \FFI
+    {
+        return self::$ffi ?? self::load();
+    }
+
+    /** The version the loaded library reports (vod_version()), e.g. "0.1.0". */
+    public static function version(): string
+    {
+        return (string) self::ffi()->vod_version();
+    }
+
+    /** Where the library was loaded from: its path or name, or `FFI scope "VODUPLOAD"` when preloaded. */
+    public static function source(): string
+    {
+        self::ffi();
+        return self::$source;
+    }
+
+    /**
+     * For opcache.preload (see preload.php): declares libvodupload in the FFI scope "VODUPLOAD"
+     * so requests can use it with FFI::scope() even when `ffi.enable=preload` forbids
+     * FFI::cdef(), and compiles this package's classes into the preloaded code.
+     *
+     * `$library`: the path of libvodupload.so.0; null: VODUPLOAD_LIB, else the search described
+     * on this class.
+     *
+     * @throws LibraryException
+     */
+    public static function preload(?string $library = null): void
+    {
+        self::requireFfi();
+        $library ??= self::resolve();
+        if (str_contains($library, '"') || str_contains($library, "\n")) {
+            throw new LibraryException("cannot preload libvodupload from '$library': the path contains '\"' or a newline");
+        }
+        // FFI::load() reads FFI_SCOPE and FFI_LIB from #define lines at the top of the file; the
+        // checked-in header has no preprocessor lines (FFI::cdef() takes none), so they are
+        // put in front of it in a temporary copy.
+        $text = '#define FFI_SCOPE "' . self::SCOPE . "\"\n#define FFI_LIB \"$library\"\n" . self::header();
+        $tmp = tempnam(sys_get_temp_dir(), 'vodupload-ffi-');
+        if ($tmp === false || file_put_contents($tmp, $text) === false) {
+            throw new LibraryException('cannot preload libvodupload: cannot write a temporary file in ' . sys_get_temp_dir());
+        }
+        try {
+            $ffi = @\FFI::load($tmp);
+        } catch (\FFI\Exception $e) {
+            throw new LibraryException("cannot preload libvodupload from '$library': " . $e->getMessage(), 0, 0, false, $e);
+        } finally {
+            @unlink($tmp);
+        }
+        if ($ffi === null) {
+            $why = error_get_last()['message'] ?? 'FFI::load() failed';
+            throw new LibraryException("cannot preload libvodupload from '$library': $why");
+        }
+        self::checkVersion($ffi, $library);
+        if (function_exists('opcache_compile_file')) {
+            foreach (glob(__DIR__ . '/*.php') ?: [] as $file) {
+                @opcache_compile_file($file);
+            }
+        }
+    }
+
+    /**
+     * Why a library of version `$actual` cannot serve this package (null: it can). Same ABI
+     * (major version; for 0.x, SONAME libvodupload.so.0) and not older than EXPECTED_VERSION.
+     *
+     * @internal
+     */
+    public static function incompatibility(string $actual, string $expected = self::EXPECTED_VERSION): ?string
+    {
+        if (preg_match('/^(\d+)\.(\d+)\.(\d+)/', $actual, $a) !== 1) {
+            return "reports the version '$actual', which is not a version number";
+        }
+        preg_match('/^(\d+)\.(\d+)\.(\d+)/', $expected, $e);
+        $needs = "this package (vodupload/vodupload for libvodupload $expected) needs libvodupload $expected"
+            . " or a later {$e[1]}.x release";
+        if ($a[1] !== $e[1]) {
+            return "is version $actual, another ABI: $needs";
+        }
+        if (version_compare($a[0], $e[0], '<')) {
+            return "is version $actual, older than this package: $needs";
+        }
+        return null;
+    }
+
+    /** @internal Throws the exception for `$status` if it is not VOD_OK (0), with this thread's details. */
+    public static function check(\FFI $ffi, int $status): void
+    {
+        if ($status !== 0) {
+            throw self::lastError($ffi, $status);
+        }
+    }
+
+    /** @internal The exception for a failed call that returned `$status`. */
+    public static function lastError(\FFI $ffi, int $status): VodException
+    {
+        $message = (string) $ffi->vod_last_error();
+        if ($message === '') {
+            $message = (string) $ffi->vod_strerror($status);
+        }
+        return VodException::fromStatus($status, $message, (int) $ffi->vod_last_server_code(), (bool) $ffi->vod_last_can_retry());
+    }
+
+    /**
+     * @internal `$value` for a `const char *` parameter: refused if it holds a NUL byte (C would
+     * silently see only what comes before it).
+     */
+    public static function text(string $value, string $what): string
+    {
+        if (str_contains($value, "\0")) {
+            throw new InvalidArgumentException("$what contains a NUL byte");
+        }
+        return $value;
+    }
+
+    /** @internal `$value` for an unsigned C parameter, checked against `$min`..`$max`. */
+    public static function range(int $value, int $min, int $max, string $what): int
+    {
+        if ($value < $min || $value > $max) {
+            throw new InvalidArgumentException("$what must be between $min and $max, got $value");
+        }
+        return $value;
+    }
+
+    private static function load(): \FFI
+    {
+        self::requireFfi();
+        // 1. Preloaded (opcache.preload=.../preload.php): the scope needs no FFI::cdef().
+        try {
+            $ffi = \FFI::scope(self::SCOPE);
+        } catch (\FFI\Exception) {
+            $ffi = null;
+        }
+        if ($ffi !== null) {
+            $where = 'FFI scope "' . self::SCOPE . '" (opcache.preload)';
+            self::checkVersion($ffi, $where);
+            self::$source = $where;
+            return self::$ffi = $ffi;
+        }
+
+        // 2. FFI::cdef() with the header and the first library that loads.
+        $header = self::header();
+        $tried = [];
+        foreach (self::candidates() as $library) {
+            try {
+                $ffi = \FFI::cdef($header, $library);
+            } catch (\FFI\Exception $e) {
+                $why = $e->getMessage();
+                if (str_contains($why, 'ffi.enable')) {
+                    throw new LibraryException(
+                        'PHP\'s FFI is restricted by ffi.enable=' . ini_get('ffi.enable') . ' (the default "preload" allows it'
+                        . ' only in the CLI and in preloaded code): under php-fpm or another server, preload vodupload'
+                        . ' (opcache.preload=' . dirname(__DIR__) . '/preload.php, see the README), or set ffi.enable=true',
+                        0, 0, false, $e,
+                    );
+                }
+                if (str_contains($why, 'Failed resolving')) {
+                    // The library loads but lacks a function of the header: an older release.
+                    throw new LibraryException(self::describeOld($library, $why), 0, 0, false, $e);
+                }
+                $tried[] = "$library ($why)";
+                continue;
+            }
+            self::checkVersion($ffi, $library);
+            self::$source = $library;
+            return self::$ffi = $ffi;
+        }
+        $env = getenv('VODUPLOAD_LIB');
+        $hint = is_string($env) && $env !== ''
+            ? "VODUPLOAD_LIB is set to '$env', which could not be loaded: point it at libvodupload.so (the file"
+              . ' must exist, be readable and built for this machine), or unset it to search the system paths'
+            : 'install libvodupload (`make -C crates/vodupload-ffi install PREFIX=/usr/local && ldconfig`), or'
+              . ' set the environment variable VODUPLOAD_LIB to the path of libvodupload.so';
+        throw new LibraryException("libvodupload not found. Tried: " . implode('; ', $tried) . ". To fix: $hint");
+    }
+
+    private static function requireFfi(): void
+    {
+        if (!extension_loaded('ffi')) {
+            throw new LibraryException(
+                'vodupload needs PHP\'s FFI extension, which is not loaded: on Debian/Ubuntu it comes with php-cli'
+                . ' (check `php -m | grep FFI`); elsewhere build PHP with --with-ffi or enable extension=ffi in php.ini'
+            );
+        }
+    }
+
+    /** @return list<string> */
+    private static function candidates(): array
+    {
+        $env = getenv('VODUPLOAD_LIB');
+        if (is_string($env) && $env !== '') {
+            return [$env];
+        }
+        $list = [self::SONAME];     // dlopen's own search: LD_LIBRARY_PATH, ld.so.cache, /lib, /usr/lib
+        $dirs = ['/usr/local/lib', '/usr/local/lib64', '/usr/lib/' . php_uname('m') . '-linux-gnu', '/usr/lib64', '/usr/lib'];
+        foreach ($dirs as $dir) {
+            $list[] = $dir . '/' . self::SONAME;
+        }
+        return $list;
+    }
+
+    /** The first candidate that the dynamic loader accepts (for preload, which needs a name for FFI_LIB). */
+    private static function resolve(): string
+    {
+        $tried = [];
+        foreach (self::candidates() as $library) {
+            try {
+                \FFI::cdef('const char *vod_version(void);', $library);
+                return $library;
+            } catch (\FFI\Exception $e) {
+                $tried[] = "$library ({$e->getMessage()})";
+            }
+        }
+        throw new LibraryException('cannot preload libvodupload: not found. Tried: ' . implode('; ', $tried)
+            . '. Install it, set VODUPLOAD_LIB, or pass its path to VodUpload\\Library::preload()');
+    }
+
+    private static function header(): string
+    {
+        $text = @file_get_contents(self::HEADER);
+        if ($text === false) {
+            throw new LibraryException('cannot read the FFI declarations ' . self::HEADER . ': the package is incomplete');
+        }
+        return $text;
+    }
+
+    private static function checkVersion(\FFI $ffi, string $where): void
+    {
+        $version = (string) $ffi->vod_version();
+        $why = self::incompatibility($version);
+        if ($why !== null) {
+            throw new LibraryException("libvodupload from $where $why. Install a matching libvodupload, or point VODUPLOAD_LIB at one");
+        }
+    }
+
+    private static function describeOld(string $library, string $why): string
+    {
+        try {
+            $version = (string) \FFI::cdef('const char *vod_version(void);', $library)->vod_version();
+        } catch (\FFI\Exception) {
+            $version = 'unknown';
+        }
+        $detail = self::incompatibility($version) ?? "is version $version but lacks a function this package needs";
+        return "libvodupload from $library $detail ($why). Install a matching libvodupload, or point VODUPLOAD_LIB at one";
+    }
+}
