@@ -1,148 +1,18 @@
 //! End to end: the `vodupload` binary against an emulator started separately (a child process),
 //! over real sockets; and the core library against an in-process emulator for the fault runs.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sha1::{Digest, Sha1};
 use vodupload::{
-    CancelToken, Client, ClientOptions, Credentials, ErrorKind, RateLimits, UploadOptions,
-    no_progress,
+    CancelToken, Client, ClientOptions, Credentials, ErrorKind, UploadOptions, no_progress,
 };
 use vodupload_emulator::{Emulator, EmulatorConfig, Faults};
 
-const ID: &str = "AKIDtestid";
-const KEY: &str = "test-secret-key-0123456789";
-const MIB: u64 = 1 << 20;
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_vodupload")
-}
-
-/// A `vodupload emulator` child process; killed on drop.
-struct EmuProc {
-    child: Child,
-    base: String,
-    cert: Option<PathBuf>,
-}
-
-impl EmuProc {
-    fn start(state: &Path, listen: &str, extra: &[&str]) -> EmuProc {
-        let mut cmd = Command::new(bin());
-        cmd.args(["emulator", "--listen", listen, "--state"])
-            .arg(state)
-            .args(["--credential", &format!("{ID}:{KEY}"), "--no-rate-limit"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = cmd.spawn().expect("spawn the emulator");
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        let base = loop {
-            line.clear();
-            assert!(
-                out.read_line(&mut line).unwrap() > 0,
-                "emulator exited before listening"
-            );
-            if let Some(url) = line.trim().strip_prefix("listening on ") {
-                break url.to_owned();
-            }
-        };
-        // Keep draining stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in out.lines() {});
-        let cert = extra
-            .iter()
-            .position(|a| *a == "--tls-self-signed")
-            .map(|i| PathBuf::from(extra[i + 1]));
-        EmuProc { child, base, cert }
-    }
-
-    fn endpoint(&self) -> String {
-        format!("{}/v2/index.php", self.base)
-    }
-
-    fn port(&self) -> &str {
-        self.base.rsplit(':').next().unwrap()
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for EmuProc {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn random_file(dir: &Path, name: &str, size: u64, seed: u64) -> PathBuf {
-    let path = dir.join(name);
-    let mut f = std::fs::File::create(&path).unwrap();
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let mut buf = vec![0u8; MIB as usize];
-    let mut left = size;
-    while left > 0 {
-        let n = left.min(MIB) as usize;
-        for chunk in buf[..n].chunks_mut(8) {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let bytes = state.to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
-        f.write_all(&buf[..n]).unwrap();
-        left -= n as u64;
-    }
-    path
-}
-
-fn sha1_file(path: &Path) -> String {
-    let mut h = Sha1::new();
-    std::io::copy(&mut std::fs::File::open(path).unwrap(), &mut h).unwrap();
-    hex(&h.finalize())
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// SHA-1 of what `url` serves; `ca` trusts a self-signed emulator.
-fn sha1_url(url: &str, ca: Option<&Path>) -> String {
-    let mut builder = ureq::Agent::config_builder();
-    if let Some(ca) = ca {
-        let pem = std::fs::read(ca).unwrap();
-        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
-            .filter_map(|i| match i.unwrap() {
-                ureq::tls::PemItem::Certificate(c) => Some(c),
-                _ => None,
-            })
-            .collect();
-        builder = builder.tls_config(
-            ureq::tls::TlsConfig::builder()
-                .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
-                .build(),
-        );
-    }
-    let agent = builder.build().new_agent();
-    let mut resp = agent.get(url).call().expect("GET the uploaded file");
-    let mut h = Sha1::new();
-    let mut body = resp.body_mut().as_reader();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = body.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    hex(&h.finalize())
-}
+mod common;
+use common::*;
 
 fn upload_cmd(emu: &EmuProc, file: &Path, extra: &[&str]) -> Command {
     let mut cmd = Command::new(bin());
@@ -164,16 +34,6 @@ fn upload_cmd(emu: &EmuProc, file: &Path, extra: &[&str]) -> Command {
         cmd.arg("--ca-file").arg(cert);
     }
     cmd
-}
-
-fn json_of(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "upload failed: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("--json prints one JSON object")
 }
 
 #[test]
@@ -328,15 +188,17 @@ fn emulator_killed_and_restarted_mid_upload() {
 }
 
 fn fast_client(emu: &Emulator, key: Option<&str>) -> Client {
-    let (id, real_key) = emu.credentials()[0].clone();
-    let mut o = ClientOptions::default();
-    o.endpoint = emu.endpoint();
-    o.max_attempts = 12;
-    o.retry_base_delay = Duration::from_millis(5);
-    o.retry_max_delay = Duration::from_millis(100);
-    o.request_timeout = Duration::from_secs(10);
-    o.rate_limits = RateLimits::unlimited();
-    Client::new(Credentials::new(id, key.unwrap_or(&real_key)).unwrap(), o).unwrap()
+    let client = client_for(emu, |o| {
+        o.max_attempts = 12;
+        o.request_timeout = Duration::from_secs(10);
+    });
+    match key {
+        None => client,
+        Some(key) => {
+            let (id, _) = emu.credentials()[0].clone();
+            Client::new(Credentials::new(id, key).unwrap(), client.options().clone()).unwrap()
+        }
+    }
 }
 
 #[test]

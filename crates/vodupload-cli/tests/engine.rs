@@ -1,67 +1,20 @@
 //! The core's upload engine against an in-process emulator over real sockets: progress,
 //! cancellation and resume, the step API, clock skew, threads.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use sha1::{Digest, Sha1};
 use vodupload::{
-    CancelToken, Client, ClientOptions, Credentials, ErrorKind, Phase, Progress, RateLimits,
-    UploadOptions, no_progress,
+    CancelToken, Client, ClientOptions, Credentials, ErrorKind, Phase, Progress, UploadOptions,
+    no_progress,
 };
 use vodupload_emulator::{Emulator, EmulatorConfig, Faults};
 
-const MIB: u64 = 1 << 20;
-
-fn random_file(dir: &Path, name: &str, size: u64, seed: u64) -> PathBuf {
-    let path = dir.join(name);
-    let mut f = std::fs::File::create(&path).unwrap();
-    let mut s = seed | 1;
-    let mut buf = Vec::with_capacity(size as usize);
-    while (buf.len() as u64) < size {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        buf.extend_from_slice(&s.to_le_bytes());
-    }
-    buf.truncate(size as usize);
-    f.write_all(&buf).unwrap();
-    path
-}
-
-fn sha1_file(p: &Path) -> String {
-    hex(&Sha1::digest(std::fs::read(p).unwrap()))
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn sha1_url(url: &str) -> String {
-    let mut body = Vec::new();
-    ureq::get(url)
-        .call()
-        .unwrap()
-        .body_mut()
-        .as_reader()
-        .read_to_end(&mut body)
-        .unwrap();
-    hex(&Sha1::digest(&body))
-}
-
-fn client_for(emu: &Emulator, tweak: impl FnOnce(&mut ClientOptions)) -> Client {
-    let (id, key) = emu.credentials()[0].clone();
-    let mut o = ClientOptions::default();
-    o.endpoint = emu.endpoint();
-    o.retry_base_delay = Duration::from_millis(5);
-    o.retry_max_delay = Duration::from_millis(50);
-    o.rate_limits = RateLimits::unlimited();
-    tweak(&mut o);
-    Client::new(Credentials::new(id, key).unwrap(), o).unwrap()
-}
+mod common;
+use common::*;
 
 fn emulator() -> Emulator {
     Emulator::start(EmulatorConfig {
@@ -108,7 +61,7 @@ fn progress_is_monotonic_and_reaches_the_total() {
         .map(|p| p.done)
         .collect();
     assert_eq!(*hashing.last().unwrap(), r.file_size);
-    assert_eq!(sha1_url(&r.url), sha1_file(&file));
+    assert_eq!(sha1_url(&r.url, None), sha1_file(&file));
 }
 
 #[test]
@@ -146,7 +99,7 @@ fn cancel_from_progress_then_resume() {
         .unwrap();
     assert!(r.parts_skipped >= 3, "{r:?}");
     assert_eq!(r.parts_skipped + r.parts_uploaded, 12);
-    assert_eq!(sha1_url(&r.url), sha1_file(&file));
+    assert_eq!(sha1_url(&r.url, None), sha1_file(&file));
 }
 
 #[test]
@@ -192,7 +145,7 @@ fn step_api_with_resume() {
     let r = up.finish().unwrap();
     assert_eq!((r.parts_skipped, r.parts_uploaded), (3, 3));
     assert_eq!(up.finish().unwrap(), r, "finish is idempotent");
-    assert_eq!(sha1_url(&r.url), sha1_file(&file));
+    assert_eq!(sha1_url(&r.url, None), sha1_file(&file));
 
     let again = client
         .begin(
@@ -237,7 +190,7 @@ fn resume_adopts_the_servers_part_size() {
         .unwrap();
     assert_eq!(r.parts_total, 7, "the 512 KiB plan of the first attempt");
     assert_eq!(r.parts_skipped, 2);
-    assert_eq!(sha1_url(&r.url), sha1_file(&file));
+    assert_eq!(sha1_url(&r.url, None), sha1_file(&file));
 }
 
 #[test]
@@ -259,7 +212,7 @@ fn clock_skew_is_corrected_from_the_date_header() {
             &CancelToken::new(),
         )
         .unwrap();
-    assert_eq!(sha1_url(&r.url), sha1_file(&file));
+    assert_eq!(sha1_url(&r.url, None), sha1_file(&file));
     assert!(
         emu.stats().errors_returned >= 1,
         "the first request was refused"
@@ -319,7 +272,7 @@ fn eight_threads_share_one_client() {
             .collect();
         for (h, f) in handles.into_iter().zip(&files) {
             let r = h.join().unwrap();
-            assert_eq!(sha1_url(&r.url), sha1_file(f));
+            assert_eq!(sha1_url(&r.url, None), sha1_file(f));
         }
     });
 }
@@ -416,7 +369,7 @@ fn fingerprint_cache_skips_hashing_and_never_goes_stale() {
     let (third, r3) = hashing_reports(&client);
     assert_eq!(third, 6, "rehashed");
     assert!(!r3.instant);
-    assert_eq!(sha1_url(&r3.url), sha1_file(&file));
+    assert_eq!(sha1_url(&r3.url, None), sha1_file(&file));
 }
 
 #[test]
@@ -455,7 +408,7 @@ fn finish_recovers_parts_the_server_lost() {
     let emu = Emulator::start(config(addr)).unwrap();
 
     let r = up.finish().unwrap();
-    assert_eq!(sha1_url(&r.url), sha1_file(&file));
+    assert_eq!(sha1_url(&r.url, None), sha1_file(&file));
     assert_eq!(
         emu.stats().part_calls,
         1,

@@ -4,69 +4,20 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::Value;
 use vodupload::{
-    CancelToken, Client, ClientOptions, Credentials, ErrorKind, RateLimits, SignatureMethod,
-    UploadOptions, no_progress,
+    CancelToken, Client, ClientOptions, Credentials, ErrorKind, SignatureMethod, UploadOptions,
+    no_progress,
 };
 use vodupload_emulator::{Emulator, EmulatorConfig, Faults};
 
-const ID: &str = "AKIDeventsid";
-const KEY: &str = "events-secret-key-0123456789";
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_vodupload")
-}
-
-/// A `vodupload emulator` child process; killed on drop.
-struct EmuProc {
-    child: Child,
-    base: String,
-}
-
-impl EmuProc {
-    fn start(state: &Path, extra: &[&str]) -> EmuProc {
-        let mut child = Command::new(bin())
-            .args(["emulator", "--listen", "127.0.0.1:0", "--state"])
-            .arg(state)
-            .args(["--credential", &format!("{ID}:{KEY}"), "--no-rate-limit"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn the emulator");
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        let base = loop {
-            line.clear();
-            assert!(
-                out.read_line(&mut line).unwrap() > 0,
-                "emulator exited before listening"
-            );
-            if let Some(url) = line.trim().strip_prefix("listening on ") {
-                break url.to_owned();
-            }
-        };
-        std::thread::spawn(move || for _ in out.lines() {});
-        EmuProc { child, base }
-    }
-
-    fn endpoint(&self) -> String {
-        format!("{}/v2/index.php", self.base)
-    }
-}
-
-impl Drop for EmuProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod common;
+use common::*;
 
 /// Runs `vodupload ARGS` with the credentials in the environment.
 fn run(args: &[&str]) -> Output {
@@ -97,21 +48,6 @@ fn ok_json(o: &Output) -> Value {
     );
     serde_json::from_str(stdout(o).trim())
         .unwrap_or_else(|e| panic!("not one JSON object ({e}): {}", stdout(o)))
-}
-
-fn random_file(dir: &Path, name: &str, size: usize, seed: u64) -> PathBuf {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let data: Vec<u8> = (0..size)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect();
-    let path = dir.join(name);
-    std::fs::write(&path, data).unwrap();
-    path
 }
 
 fn upload_cli(endpoint: &str, file: &Path) -> String {
@@ -184,7 +120,7 @@ fn cli_upload_then_callback_pull_restart_confirm() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let (hook, posts) = receiver();
-    let emu = EmuProc::start(&state, &["--notify-url", &hook]);
+    let emu = EmuProc::start(&state, "127.0.0.1:0", &["--notify-url", &hook]);
     let ep = emu.endpoint();
 
     assert!(pull_json(&ep, &[]).is_empty());
@@ -215,7 +151,7 @@ fn cli_upload_then_callback_pull_restart_confirm() {
 
     // A restart on the same state directory keeps the unconfirmed event.
     drop(emu);
-    let emu = EmuProc::start(&state, &[]);
+    let emu = EmuProc::start(&state, "127.0.0.1:0", &[]);
     let ep = emu.endpoint();
     assert_eq!(pull_json(&ep, &[]), events);
 
@@ -230,7 +166,7 @@ fn cli_upload_then_callback_pull_restart_confirm() {
 #[test]
 fn cli_text_output_and_confirm_command() {
     let dir = tempfile::tempdir().unwrap();
-    let emu = EmuProc::start(&dir.path().join("state"), &[]);
+    let emu = EmuProc::start(&dir.path().join("state"), "127.0.0.1:0", &[]);
     let ep = emu.endpoint();
     let a = upload_cli(&ep, &random_file(dir.path(), "first.mp4", 1000, 2));
     let b = upload_cli(&ep, &random_file(dir.path(), "second.mp4", 2000, 3));
@@ -274,7 +210,7 @@ fn cli_text_output_and_confirm_command() {
 #[test]
 fn cli_errors_are_clear_and_have_their_exit_status() {
     let dir = tempfile::tempdir().unwrap();
-    let emu = EmuProc::start(&dir.path().join("state"), &[]);
+    let emu = EmuProc::start(&dir.path().join("state"), "127.0.0.1:0", &[]);
     let ep = emu.endpoint();
 
     // A wrong key: auth (5), with the hint, never the key.
@@ -383,20 +319,8 @@ fn cli_parse_checks_event_json() {
 
 // ---- the core library against an in-process emulator --------------------------------------
 
-fn client_for(emu: &Emulator, tweak: impl FnOnce(&mut ClientOptions)) -> Client {
-    let (id, key) = emu.credentials()[0].clone();
-    let mut o = ClientOptions::default();
-    o.endpoint = emu.endpoint();
-    o.events_endpoint = emu.endpoint();
-    o.retry_base_delay = Duration::from_millis(5);
-    o.retry_max_delay = Duration::from_millis(50);
-    o.rate_limits = RateLimits::unlimited();
-    tweak(&mut o);
-    Client::new(Credentials::new(id, key).unwrap(), o).unwrap()
-}
-
 fn upload(client: &Client, dir: &Path, seed: u64) -> String {
-    let file = random_file(dir, &format!("v{seed}.mp4"), 3000 + seed as usize, seed);
+    let file = random_file(dir, &format!("v{seed}.mp4"), 3000 + seed, seed);
     client
         .upload(
             &file,

@@ -1,35 +1,18 @@
 //! Reliability: a fault soak, crashes of the client at random moments, secrets kept out of every
 //! output. Seeds are printed, and can be replayed with VODUPLOAD_SOAK_SEED / VODUPLOAD_CRASH_SEED.
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use sha1::{Digest, Sha1};
 use vodupload::{
     CancelToken, Client, ClientOptions, Credentials, Phase, Progress, RateLimits, UploadOptions,
 };
 use vodupload_emulator::{Emulator, EmulatorConfig, Faults};
 
-const MIB: u64 = 1 << 20;
-
-/// xorshift64*: reproducible sizes and delays from one printed seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545F4914F6CDD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+mod common;
+use common::*;
 
 fn seed_from_env(var: &str) -> u64 {
     std::env::var(var)
@@ -42,46 +25,6 @@ fn seed_from_env(var: &str) -> u64 {
                 .as_nanos() as u64
                 | 1
         })
-}
-
-fn write_file(path: &Path, size: u64, rng: &mut Rng) {
-    let mut f = std::fs::File::create(path).unwrap();
-    let mut buf = vec![0u8; MIB as usize];
-    let mut left = size;
-    while left > 0 {
-        let n = left.min(MIB) as usize;
-        for c in buf[..n].chunks_mut(8) {
-            let v = rng.next().to_le_bytes();
-            c.copy_from_slice(&v[..c.len()]);
-        }
-        f.write_all(&buf[..n]).unwrap();
-        left -= n as u64;
-    }
-}
-
-fn sha1_file(p: &Path) -> String {
-    let mut h = Sha1::new();
-    std::io::copy(&mut std::fs::File::open(p).unwrap(), &mut h).unwrap();
-    hex(&h.finalize())
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn sha1_url(url: &str) -> String {
-    let mut resp = ureq::get(url).call().unwrap();
-    let mut h = Sha1::new();
-    let mut r = resp.body_mut().as_reader();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = r.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    hex(&h.finalize())
 }
 
 /// 100 uploads of 1 byte to 24 MiB through every fault the emulator can inject.
@@ -126,7 +69,7 @@ fn fault_soak() {
             _ => 1 + rng.below(24 * MIB),
         };
         let path = dir.path().join(format!("soak{i}.mp4"));
-        write_file(&path, size, &mut rng);
+        write_random(&path, size, &mut rng);
         let last = Mutex::new((Phase::Hashing, 0u64));
         let progress = |p: Progress| {
             let mut l = last.lock().unwrap();
@@ -149,7 +92,7 @@ fn fault_soak() {
                 &CancelToken::new(),
             )
             .unwrap_or_else(|e| panic!("upload {i} of {size} bytes failed (seed {seed}): {e}"));
-        if sha1_url(&r.url) != sha1_file(&path) {
+        if sha1_url(&r.url, None) != sha1_file(&path) {
             lost += 1;
         }
         bytes += size;
@@ -219,7 +162,7 @@ fn sigkill_the_client_twenty_times() {
     for round in 0..20 {
         let path = dir.path().join(format!("crash{round}.mp4"));
         let size = 4 * MIB + rng.below(12 * MIB);
-        write_file(&path, size, &mut rng);
+        write_random(&path, size, &mut rng);
         let before = emu.stats().part_bytes_stored;
         let mut child = upload(&path)
             .stdout(Stdio::piped())
@@ -241,7 +184,7 @@ fn sigkill_the_client_twenty_times() {
         );
         let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(
-            sha1_url(j["url"].as_str().unwrap()),
+            sha1_url(j["url"].as_str().unwrap(), None),
             sha1_file(&path),
             "round {round}, seed {seed}"
         );
@@ -263,7 +206,7 @@ fn sigkill_the_client_twenty_times() {
 fn the_secret_key_never_appears_in_any_output() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.mp4");
-    write_file(&path, 3 * MIB + 5, &mut Rng(5));
+    write_random(&path, 3 * MIB + 5, &mut Rng(5));
     let secret = "Sup3rSecretKeyValue0123456789abcd";
     let emu = Emulator::start(EmulatorConfig {
         credentials: vec![("AKIDsecrettest".into(), secret.into())],

@@ -1,0 +1,193 @@
+//! Helpers shared by the end-to-end tests: random files, SHA-1 of files and urls, an emulator
+//! child process, a client with fast retries.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use sha1::{Digest, Sha1};
+use vodupload::{Client, ClientOptions, Credentials, RateLimits};
+use vodupload_emulator::Emulator;
+
+pub const MIB: u64 = 1 << 20;
+/// The credential of emulators started with [`EmuProc::start`].
+pub const ID: &str = "AKIDtestid";
+pub const KEY: &str = "test-secret-key-0123456789";
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_vodupload")
+}
+
+/// xorshift64*: reproducible contents, sizes and delays from one seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Writes `size` random bytes to `path`, a MiB at a time.
+pub fn write_random(path: &Path, size: u64, rng: &mut Rng) {
+    let mut f = std::fs::File::create(path).unwrap();
+    let mut buf = vec![0u8; MIB as usize];
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(MIB) as usize;
+        for c in buf[..n].chunks_mut(8) {
+            let v = rng.next().to_le_bytes();
+            c.copy_from_slice(&v[..c.len()]);
+        }
+        f.write_all(&buf[..n]).unwrap();
+        left -= n as u64;
+    }
+}
+
+/// `dir/name`, filled with `size` bytes derived from `seed`.
+pub fn random_file(dir: &Path, name: &str, size: u64, seed: u64) -> PathBuf {
+    let path = dir.join(name);
+    write_random(&path, size, &mut Rng::new(seed));
+    path
+}
+
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub fn sha1_file(path: &Path) -> String {
+    let mut h = Sha1::new();
+    std::io::copy(&mut std::fs::File::open(path).unwrap(), &mut h).unwrap();
+    hex(&h.finalize())
+}
+
+/// SHA-1 of what `url` serves; `ca` trusts a self-signed emulator.
+pub fn sha1_url(url: &str, ca: Option<&Path>) -> String {
+    let mut builder = ureq::Agent::config_builder();
+    if let Some(ca) = ca {
+        let pem = std::fs::read(ca).unwrap();
+        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+            .filter_map(|i| match i.unwrap() {
+                ureq::tls::PemItem::Certificate(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        builder = builder.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+                .build(),
+        );
+    }
+    let agent = builder.build().new_agent();
+    let mut resp = agent.get(url).call().expect("GET the uploaded file");
+    let mut h = Sha1::new();
+    let mut body = resp.body_mut().as_reader();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = body.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    hex(&h.finalize())
+}
+
+/// A `vodupload emulator` child process with the credential [`ID`]:[`KEY`]; killed on drop.
+pub struct EmuProc {
+    child: Child,
+    /// `http://127.0.0.1:PORT` (or https).
+    pub base: String,
+    /// The self-signed certificate it wrote, with `--tls-self-signed`.
+    pub cert: Option<PathBuf>,
+}
+
+impl EmuProc {
+    pub fn start(state: &Path, listen: &str, extra: &[&str]) -> EmuProc {
+        let mut child = Command::new(bin())
+            .args(["emulator", "--listen", listen, "--state"])
+            .arg(state)
+            .args(["--credential", &format!("{ID}:{KEY}"), "--no-rate-limit"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the emulator");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        let base = loop {
+            line.clear();
+            assert!(
+                out.read_line(&mut line).unwrap() > 0,
+                "emulator exited before listening"
+            );
+            if let Some(url) = line.trim().strip_prefix("listening on ") {
+                break url.to_owned();
+            }
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in out.lines() {});
+        let cert = extra
+            .iter()
+            .position(|a| *a == "--tls-self-signed")
+            .map(|i| PathBuf::from(extra[i + 1]));
+        EmuProc { child, base, cert }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("{}/v2/index.php", self.base)
+    }
+
+    pub fn port(&self) -> &str {
+        self.base.rsplit(':').next().unwrap()
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for EmuProc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A client of an in-process emulator (upload and events endpoints), with fast retries and no
+/// pacing; `tweak` changes the rest.
+pub fn client_for(emu: &Emulator, tweak: impl FnOnce(&mut ClientOptions)) -> Client {
+    let (id, key) = emu.credentials()[0].clone();
+    let mut o = ClientOptions::default();
+    o.endpoint = emu.endpoint();
+    o.events_endpoint = emu.endpoint();
+    o.retry_base_delay = Duration::from_millis(5);
+    o.retry_max_delay = Duration::from_millis(50);
+    o.rate_limits = RateLimits::unlimited();
+    tweak(&mut o);
+    Client::new(Credentials::new(id, key).unwrap(), o).unwrap()
+}
+
+/// The one JSON object a successful `--json` run printed.
+pub fn json_of(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("--json prints one JSON object")
+}
