@@ -1,5 +1,6 @@
 //! `vodupload`: upload videos to the VOD upload host, run the local emulator, sign requests.
 
+mod bench;
 mod demo;
 mod events;
 mod sign;
@@ -38,6 +39,9 @@ enum Command {
     /// Generate a video-sized random file, upload it to an embedded emulator, check the copy, upload
     /// it again (instant), and print what happened.
     Demo(demo::DemoArgs),
+    /// Measure upload speed, CPU and memory against the machine's SHA-1 and MD5 speed (an
+    /// in-process emulator; each upload a child process). See `vodupload bench --help`.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
         Command::Sign(a) => sign::run(a),
         Command::Events(a) => events::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Bench(a) => bench::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
