@@ -7,8 +7,9 @@ namespace VodUpload;
 /**
  * Finds and loads libvodupload through PHP's FFI, once per request, and checks its version.
  *
- * Order: the FFI scope "VODUPLOAD" when it was preloaded (opcache.preload with preload.php, the
- * way to use FFI under php-fpm with `ffi.enable=preload`); otherwise FFI::cdef() with
+ * Order: the FFI scope "VODUPLOAD" when it was preloaded (php.ini `ffi.preload` with the header
+ * written by bin/vodupload-preload-header, or `opcache.preload` with preload.php: the ways to use
+ * FFI under php-fpm with the default `ffi.enable=preload`); otherwise FFI::cdef() with
  * vodupload_ffi.h and the library named by the environment variable VODUPLOAD_LIB (a path; if
  * set, nothing else is tried), else `libvodupload.so.0` through the dynamic loader's search
  * (LD_LIBRARY_PATH, ld.so.cache), else the usual directories (/usr/local/lib, /usr/lib...).
@@ -55,7 +56,7 @@ final class Library
         return (string) self::ffi()->vod_version();
     }
 
-    /** Where the library was loaded from: its path or name, or `FFI scope "VODUPLOAD"` when preloaded. */
+    /** Where the library was loaded from: its path or name, or `FFI scope "VODUPLOAD" (preloaded)`. */
     public static function source(): string
     {
         self::ffi();
@@ -63,26 +64,56 @@ final class Library
     }
 
     /**
+     * The declarations with the two lines FFI::load() and php.ini's `ffi.preload` read first:
+     * `#define FFI_SCOPE "VODUPLOAD"` and `#define FFI_LIB "<library>"`. Written to a file by
+     * bin/vodupload-preload-header for `ffi.preload`.
+     *
+     * `$library`: what the dynamic loader should open, a path or a bare name such as
+     * libvodupload.so.0 (searched on the system paths when PHP starts); null: VODUPLOAD_LIB,
+     * else the first of the usual names that loads now.
+     *
+     * @throws LibraryException
+     */
+    public static function preloadHeader(?string $library = null): string
+    {
+        self::requireFfi();
+        $library ??= self::resolve();
+        if (str_contains($library, '/') && ($real = realpath($library)) !== false) {
+            $library = $real;   // PHP opens it at startup, from another working directory
+        }
+        if ($library === '' || str_contains($library, '"') || str_contains($library, "\n") || str_contains($library, "\0")) {
+            throw new LibraryException("cannot name the library '$library' in a header: empty, or with '\"', a newline or a NUL");
+        }
+        // FFI::load() and ffi.preload read FFI_SCOPE and FFI_LIB from #define lines at the top;
+        // the generated header has no preprocessor lines (FFI::cdef() takes none).
+        return '#define FFI_SCOPE "' . self::SCOPE . "\"\n#define FFI_LIB \"$library\"\n" . self::header();
+    }
+
+    /**
      * For opcache.preload (see preload.php): declares libvodupload in the FFI scope "VODUPLOAD"
-     * so requests can use it with FFI::scope() even when `ffi.enable=preload` forbids
+     * with FFI::load(), so requests use FFI::scope() even where `ffi.enable=preload` forbids
      * FFI::cdef(), and compiles this package's classes into the preloaded code.
      *
-     * `$library`: the path of libvodupload.so.0; null: VODUPLOAD_LIB, else the search described
-     * on this class.
+     * PHP refuses FFI::load() when `opcache.preload_user` is set (which it must be when the
+     * server starts as root, as php-fpm usually does): then use php.ini's `ffi.preload` with
+     * the header of bin/vodupload-preload-header instead (this says so).
+     *
+     * `$library`: as for preloadHeader().
      *
      * @throws LibraryException
      */
     public static function preload(?string $library = null): void
     {
-        self::requireFfi();
-        $library ??= self::resolve();
-        if (str_contains($library, '"') || str_contains($library, "\n")) {
-            throw new LibraryException("cannot preload libvodupload from '$library': the path contains '\"' or a newline");
+        $user = (string) ini_get('opcache.preload_user');
+        if ($user !== '') {
+            throw new LibraryException(
+                "cannot preload libvodupload with opcache.preload while opcache.preload_user=$user: PHP's FFI::load()"
+                . ' refuses to run then. Use php.ini\'s ffi.preload instead: `php ' . dirname(__DIR__)
+                . '/bin/vodupload-preload-header -o /etc/php/vodupload.h` once, then ffi.preload=/etc/php/vodupload.h'
+                . ' (keep opcache.preload for your classes, without preload.php)'
+            );
         }
-        // FFI::load() reads FFI_SCOPE and FFI_LIB from #define lines at the top of the file; the
-        // checked-in header has no preprocessor lines (FFI::cdef() takes none), so they are
-        // put in front of it in a temporary copy.
-        $text = '#define FFI_SCOPE "' . self::SCOPE . "\"\n#define FFI_LIB \"$library\"\n" . self::header();
+        $text = self::preloadHeader($library);
         $tmp = tempnam(sys_get_temp_dir(), 'vodupload-ffi-');
         if ($tmp === false || file_put_contents($tmp, $text) === false) {
             throw new LibraryException('cannot preload libvodupload: cannot write a temporary file in ' . sys_get_temp_dir());
@@ -90,15 +121,14 @@ final class Library
         try {
             $ffi = @\FFI::load($tmp);
         } catch (\FFI\Exception $e) {
-            throw new LibraryException("cannot preload libvodupload from '$library': " . $e->getMessage(), 0, 0, false, $e);
+            throw new LibraryException('cannot preload libvodupload: ' . $e->getMessage(), 0, 0, false, $e);
         } finally {
             @unlink($tmp);
         }
         if ($ffi === null) {
-            $why = error_get_last()['message'] ?? 'FFI::load() failed';
-            throw new LibraryException("cannot preload libvodupload from '$library': $why");
+            throw new LibraryException('cannot preload libvodupload: ' . (error_get_last()['message'] ?? 'FFI::load() failed'));
         }
-        self::checkVersion($ffi, $library);
+        self::checkVersion($ffi, 'the FFI scope "' . self::SCOPE . '" being preloaded');
         if (function_exists('opcache_compile_file')) {
             foreach (glob(__DIR__ . '/*.php') ?: [] as $file) {
                 @opcache_compile_file($file);
@@ -171,14 +201,14 @@ final class Library
     private static function load(): \FFI
     {
         self::requireFfi();
-        // 1. Preloaded (opcache.preload=.../preload.php): the scope needs no FFI::cdef().
+        // 1. Preloaded (ffi.preload, or opcache.preload with preload.php): no FFI::cdef() needed.
         try {
             $ffi = \FFI::scope(self::SCOPE);
         } catch (\FFI\Exception) {
             $ffi = null;
         }
         if ($ffi !== null) {
-            $where = 'FFI scope "' . self::SCOPE . '" (opcache.preload)';
+            $where = 'FFI scope "' . self::SCOPE . '" (preloaded)';
             self::checkVersion($ffi, $where);
             self::$source = $where;
             return self::$ffi = $ffi;
@@ -195,8 +225,10 @@ final class Library
                 if (str_contains($why, 'ffi.enable')) {
                     throw new LibraryException(
                         'PHP\'s FFI is restricted by ffi.enable=' . ini_get('ffi.enable') . ' (the default "preload" allows it'
-                        . ' only in the CLI and in preloaded code): under php-fpm or another server, preload vodupload'
-                        . ' (opcache.preload=' . dirname(__DIR__) . '/preload.php, see the README), or set ffi.enable=true',
+                        . ' only in the CLI and in preloaded code): under php-fpm or another server, preload libvodupload'
+                        . ' (`php ' . dirname(__DIR__) . '/bin/vodupload-preload-header -o /etc/php/vodupload.h`, then'
+                        . ' ffi.preload=/etc/php/vodupload.h in php.ini; or opcache.preload=' . dirname(__DIR__)
+                        . '/preload.php), or set ffi.enable=true',
                         0, 0, false, $e,
                     );
                 }
@@ -257,8 +289,8 @@ final class Library
                 $tried[] = "$library ({$e->getMessage()})";
             }
         }
-        throw new LibraryException('cannot preload libvodupload: not found. Tried: ' . implode('; ', $tried)
-            . '. Install it, set VODUPLOAD_LIB, or pass its path to VodUpload\\Library::preload()');
+        throw new LibraryException('libvodupload not found (to name it in the preloaded declarations). Tried: '
+            . implode('; ', $tried) . '. Install it, set VODUPLOAD_LIB, or give its path');
     }
 
     private static function header(): string
