@@ -12,15 +12,17 @@
  *    returning a value, the documented fallback: NULL, false or 0), never a crash. Optional
  *    pointers are marked "NULL: ..." in their documentation.
  *  - Out-parameters (`out`) are written only on success; on failure they are left untouched.
- *  - Ownership: each handle type has exactly one *_free function, which accepts NULL. Strings
- *    returned as `const char *` are borrowed: from a handle (valid until it is freed), static
- *    (vod_version, vod_strerror) or thread-local (vod_last_error). Never free them.
- *  - Strings in are NUL-terminated. Paths are bytes, as on the file system (need not be UTF-8);
- *    every other string must be UTF-8 (else VOD_ERR_INVALID_INPUT).
+ *  - Ownership: each handle type has exactly one *_free function, which accepts NULL; free what
+ *    an out-parameter gave you. Strings returned as `const char *` are borrowed: from a handle
+ *    (valid until it is freed), static (vod_version, vod_strerror) or thread-local
+ *    (vod_last_error). Never free them; nor an event borrowed from a list (vod_event_list_event).
+ *  - Strings in are NUL-terminated (except vod_event_parse's, which takes a length). Paths are
+ *    bytes, as on the file system (need not be UTF-8); every other string must be UTF-8 (else
+ *    VOD_ERR_INVALID_INPUT).
  *  - Threads: a vod_client is safe to share between threads; a vod_upload may be driven from any
  *    thread (vod_upload_part even from several at once); vod_upload_options are not
- *    synchronised; vod_upload_result is immutable. Progress callbacks run on the library's
- *    threads, never two at once (see vod_progress_cb).
+ *    synchronised; vod_upload_result, vod_event and vod_event_list are immutable. Progress
+ *    callbacks run on the library's threads, never two at once (see vod_progress_cb).
  *  - Panics: no Rust panic crosses this interface: it becomes VOD_ERR_PANIC.
  *  - Secrets: the SecretKey never appears in any message.
  *
@@ -157,6 +159,26 @@ typedef uint32_t vod_status;
 typedef struct vod_client vod_client;
 
 /**
+ * One event: the JSON the service POSTs to the callback URL, or an event pulled from the queue,
+ * e.g. `{"version":"4.0","eventType":"NewFileUpload","data":{"fileId":"...","fileUrl":"...",
+ * "fileName":"...","sourceType":"ServerUpload",...}}`. Opaque; read it with the `vod_event_*`
+ * accessors.
+ *
+ * Made by `vod_event_parse` (free it with `vod_event_free`) or borrowed from a `vod_event_list`
+ * (`vod_event_list_event`: valid until `vod_event_list_free`; never free it yourself).
+ * Immutable: safe to read from several threads at once. The strings its accessors return are
+ * borrowed from it.
+ */
+typedef struct vod_event vod_event;
+
+/**
+ * The events one `vod_events_pull` returned, oldest first (at most 16), each with the message
+ * handle that confirms it. Opaque; free it with `vod_event_list_free`. Immutable: safe to read
+ * from several threads at once.
+ */
+typedef struct vod_event_list vod_event_list;
+
+/**
  * One upload between its beginning (hashing, InitUpload) and its finish. Opaque.
  *
  * Thread-safety: the calls on one upload may come from any thread, and `vod_upload_part` may run
@@ -271,7 +293,8 @@ bool vod_last_can_retry(void);
  *
  * Nothing is sent yet. Defaults: part size 1 MiB, 4 parts in parallel, 5 tries per request,
  * connect timeout 10 s, request timeout 60 s, region "gz", HmacSHA1, pacing under the service's
- * published request rates, system CA roots.
+ * published request rates, system CA roots, events endpoint
+ * "https://vod.api.qcloud.com/v2/index.php" (see `vod_client_set_events_endpoint`).
  *
  * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL `secret_id`, `secret_key` or `out`),
  * `VOD_ERR_INVALID_INPUT` (empty credentials or with whitespace, a bad endpoint, not UTF-8).
@@ -380,6 +403,17 @@ vod_status vod_client_set_rate_limiting(vod_client *client, bool enabled);
  * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL), `VOD_ERR_INVALID_INPUT` (not a usable proxy URL).
  */
 vod_status vod_client_set_proxy(vod_client *client, const char *url);
+
+/**
+ * Sets the full URL of the event API that `vod_events_pull` and `vod_events_confirm` call
+ * (signed with the same credentials; their requests are not paced). NULL restores the default,
+ * "https://vod.api.qcloud.com/v2/index.php": the provider's general API host, not the upload
+ * host. For the emulator, pass its endpoint (the same URL as the upload endpoint).
+ *
+ * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (not a usable
+ * http/https URL, or not UTF-8); the setting is then unchanged.
+ */
+vod_status vod_client_set_events_endpoint(vod_client *client, const char *url);
 
 /**
  * Creates an options object with every setting at its default. Free it with
@@ -714,6 +748,159 @@ vod_status vod_string_to_sign(const char *method,
                               char *out,
                               size_t out_len,
                               size_t *written);
+
+/**
+ * Parses an event's JSON: the body of a callback POST, or a stored event.
+ *
+ * - `json`, `len`: the `len` bytes at `json` (need not be NUL-terminated; the body as received).
+ *   Required, even when `len` is 0 (which is then a parse error: no JSON).
+ * - `out`: required; receives the event on success (untouched on failure); free it with
+ *   `vod_event_free`.
+ *
+ * Tolerant: only UTF-8 text holding a JSON object with a non-empty string `"eventType"` is
+ * required. Other event types and unknown fields are accepted: they stay in
+ * `vod_event_raw_json`. Pure computation (no network), thread-safe.
+ *
+ * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL `json` or `out`), `VOD_ERR_INVALID_INPUT` (not UTF-8,
+ * not valid JSON, not an object, no `"eventType"`...: `vod_last_error()` says which, with line
+ * and column, and shows the start of the input).
+ */
+vod_status vod_event_parse(const char *json, size_t len, vod_event **out);
+
+/**
+ * `eventType`: "NewFileUpload" for "Video Upload Completed"; other types are passed through.
+ * Never NULL for a non-NULL `e` (a U+0000 in it, which no real event has, reads as U+FFFD).
+ * Borrowed from `e`. NULL if `e` is NULL.
+ */
+const char *vod_event_event_type(const vod_event *e);
+
+/**
+ * True when `eventType` is "NewFileUpload" ("Video Upload Completed"). False if `e` is NULL.
+ */
+bool vod_event_is_new_file_upload(const vod_event *e);
+
+/**
+ * `version`, e.g. "4.0".
+ *
+ * This and the `data` accessors below return a string borrowed from `e`, or NULL when the field
+ * is absent, null, not a string or number (numbers, such as a numeric `fileId`, read as their
+ * JSON text), or not representable as a C string (it holds U+0000); the exact JSON is in
+ * `vod_event_raw_json`. NULL (recorded as `VOD_ERR_INVALID_ARGUMENT`) if `e` is NULL.
+ */
+const char *vod_event_version(const vod_event *e);
+
+/**
+ * `data.fileId`: the video's id, as `vod_upload_result_file_id` gave it. See `vod_event_version`
+ * for NULL.
+ */
+const char *vod_event_file_id(const vod_event *e);
+
+/**
+ * `data.fileUrl`: where the service serves the video. See `vod_event_version` for NULL.
+ */
+const char *vod_event_file_url(const vod_event *e);
+
+/**
+ * `data.fileName`: the video's name, without extension. See `vod_event_version` for NULL.
+ */
+const char *vod_event_file_name(const vod_event *e);
+
+/**
+ * `data.sourceType`: "ServerUpload" for uploads made with this library. See `vod_event_version`
+ * for NULL.
+ */
+const char *vod_event_source_type(const vod_event *e);
+
+/**
+ * `data.sourceContext`. See `vod_event_version` for NULL.
+ */
+const char *vod_event_source_context(const vod_event *e);
+
+/**
+ * `data.transcodeTaskId`. See `vod_event_version` for NULL.
+ */
+const char *vod_event_transcode_task_id(const vod_event *e);
+
+/**
+ * `data.procedureTaskId`. See `vod_event_version` for NULL.
+ */
+const char *vod_event_procedure_task_id(const vod_event *e);
+
+/**
+ * The event's whole JSON text: exactly the bytes given to `vod_event_parse`, or the JSON of a
+ * pulled event. Fields this library does not name (and other event types) are all there.
+ * Never NULL for a non-NULL `e`, never contains a NUL byte. Borrowed from `e`. NULL if `e` is
+ * NULL.
+ */
+const char *vod_event_raw_json(const vod_event *e);
+
+/**
+ * Frees an event made by `vod_event_parse` (and the strings borrowed from it). NULL is fine.
+ * Never pass an event borrowed from a `vod_event_list`.
+ */
+void vod_event_free(vod_event *e);
+
+/**
+ * Reads the app's event queue (one `PullEvent` request on the events endpoint, see
+ * `vod_client_set_events_endpoint`, signed with the client's credentials and retried like any
+ * request; not paced): the oldest unconfirmed events, at most 16. It does not wait: an empty
+ * queue gives an empty list (`vod_event_list_count` 0).
+ *
+ * Pulled events stay queued, with the same message handle, and every pull returns them again
+ * until `vod_events_confirm` acknowledges them: delivery is at least once, so handle events
+ * idempotently (key on the file id) and confirm only after handling.
+ *
+ * - `client`: required; may be shared with other threads.
+ * - `out`: required; receives the list on success (untouched on failure); free it with
+ *   `vod_event_list_free`.
+ *
+ * Blocks (network). Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL), then the usual statuses:
+ * `VOD_ERR_AUTH` (`vod_last_server_code()` e.g. -10002), `VOD_ERR_SERVER`, `VOD_ERR_NETWORK`,
+ * `VOD_ERR_TIMEOUT`, `VOD_ERR_PROTOCOL` (an answer that is not the protocol, or a malformed
+ * event in it: the message names `eventList[i]` and its msgHandle).
+ */
+vod_status vod_events_pull(vod_client *client, vod_event_list **out);
+
+/**
+ * How many events the list holds (0 to 16; 0 when the queue was empty). 0 if `l` is NULL.
+ */
+size_t vod_event_list_count(const vod_event_list *l);
+
+/**
+ * The message handle of event `i` (0-based, oldest first): pass it to `vod_events_confirm` once
+ * the event is handled. Opaque. Borrowed from `l`: valid until `vod_event_list_free(l)`. NULL
+ * (recorded as `VOD_ERR_INVALID_ARGUMENT`) if `l` is NULL or `i` is out of range.
+ */
+const char *vod_event_list_msg_handle(const vod_event_list *l, size_t i);
+
+/**
+ * Event `i` (0-based, oldest first), to read with the `vod_event_*` accessors. Borrowed from
+ * `l`: valid until `vod_event_list_free(l)`; never pass it to `vod_event_free`. NULL (recorded
+ * as `VOD_ERR_INVALID_ARGUMENT`) if `l` is NULL or `i` is out of range.
+ */
+const vod_event *vod_event_list_event(const vod_event_list *l, size_t i);
+
+/**
+ * Frees a list, with its events and handles. NULL is fine.
+ */
+void vod_event_list_free(vod_event_list *l);
+
+/**
+ * Acknowledges handled events by their message handles (`ConfirmEvent`): confirmed events are
+ * not pulled again. Handles that are unknown or already confirmed are ignored by the service, so
+ * confirming again after a failure is safe. More than 16 handles are sent in several requests.
+ *
+ * - `client`: required.
+ * - `msg_handles`: an array of `count` NUL-terminated handles from `vod_event_list_msg_handle`
+ *   (copied during the call: the list may be freed afterwards); may be NULL when `count` is 0,
+ *   which sends nothing and returns `VOD_OK`.
+ *
+ * Blocks (network). Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL `client`, NULL `msg_handles` with
+ * `count` > 0, a NULL element), `VOD_ERR_INVALID_INPUT` (an empty or non-UTF-8 handle; nothing is
+ * sent), then the statuses of `vod_events_pull`. A failure after some requests succeeded says in
+ * `vod_last_error()` how many events were confirmed.
+ */
+vod_status vod_events_confirm(vod_client *client, const char *const *msg_handles, size_t count);
 
 #ifdef __cplusplus
 }  // extern "C"

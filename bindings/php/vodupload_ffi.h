@@ -22,6 +22,8 @@ enum vod_status
 };
 typedef uint32_t vod_status;
 typedef struct vod_client vod_client;
+typedef struct vod_event vod_event;
+typedef struct vod_event_list vod_event_list;
 typedef struct vod_upload vod_upload;
 typedef struct vod_upload_options vod_upload_options;
 typedef struct vod_upload_result vod_upload_result;
@@ -48,6 +50,7 @@ vod_status vod_client_set_region(vod_client *client, const char *region);
 vod_status vod_client_set_signature_method(vod_client *client, const char *method);
 vod_status vod_client_set_rate_limiting(vod_client *client, bool enabled);
 vod_status vod_client_set_proxy(vod_client *client, const char *url);
+vod_status vod_client_set_events_endpoint(vod_client *client, const char *url);
 vod_status vod_upload_options_new(vod_upload_options **out);
 void vod_upload_options_free(vod_upload_options *options);
 vod_status vod_upload_options_set_name(vod_upload_options *options, const char *name);
@@ -118,3 +121,22 @@ vod_status vod_string_to_sign(const char *method,
                               char *out,
                               size_t out_len,
                               size_t *written);
+vod_status vod_event_parse(const char *json, size_t len, vod_event **out);
+const char *vod_event_event_type(const vod_event *e);
+bool vod_event_is_new_file_upload(const vod_event *e);
+const char *vod_event_version(const vod_event *e);
+const char *vod_event_file_id(const vod_event *e);
+const char *vod_event_file_url(const vod_event *e);
+const char *vod_event_file_name(const vod_event *e);
+const char *vod_event_source_type(const vod_event *e);
+const char *vod_event_source_context(const vod_event *e);
+const char *vod_event_transcode_task_id(const vod_event *e);
+const char *vod_event_procedure_task_id(const vod_event *e);
+const char *vod_event_raw_json(const vod_event *e);
+void vod_event_free(vod_event *e);
+vod_status vod_events_pull(vod_client *client, vod_event_list **out);
+size_t vod_event_list_count(const vod_event_list *l);
+const char *vod_event_list_msg_handle(const vod_event_list *l, size_t i);
+const vod_event *vod_event_list_event(const vod_event_list *l, size_t i);
+void vod_event_list_free(vod_event_list *l);
+vod_status vod_events_confirm(vod_client *client, const char *const *msg_handles, size_t count);

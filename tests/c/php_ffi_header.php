@@ -46,4 +46,17 @@ $s = $ffi->vod_client_new(null, "key", null, FFI::addr($client));
 check("NULL argument gives VOD_ERR_INVALID_ARGUMENT with a message",
       $s === 1000 && str_contains($ffi->vod_last_error(), "secret_id is NULL"));
 
+// An event through the new opaque types: parsed from a PHP string (with its length), read, freed.
+$json = '{"version":"4.0","eventType":"NewFileUpload","data":{"fileId":"123","future":1}}';
+$event = $ffi->new("vod_event *");
+$s = $ffi->vod_event_parse($json, strlen($json), FFI::addr($event));
+check("vod_event_parse and accessors",
+      $s === 0 && $ffi->vod_event_file_id($event) === "123"
+      && $ffi->vod_event_raw_json($event) === $json && $ffi->vod_event_is_new_file_upload($event)
+      && $ffi->vod_event_file_url($event) === null);
+$ffi->vod_event_free($event);
+$s = $ffi->vod_event_parse("[]", 2, FFI::addr($event));
+check("vod_event_parse of malformed JSON gives VOD_ERR_INVALID_INPUT",
+      $s === 2000 && str_contains($ffi->vod_last_error(), "not an object"));
+
 exit($failed === 0 ? 0 : 1);

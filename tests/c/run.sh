@@ -14,8 +14,9 @@
 #   2. checks every function declared in include/vodupload.h is called with NULL arguments by
 #      test_null_arguments in test_api.c, and (when php with FFI is installed) that PHP's FFI
 #      loads bindings/php/vodupload_ffi.h and calls the library through it;
-#   3. starts three emulators (plain, slow, HTTPS with a self-signed certificate);
-#   4. per mode, compiles test_api.c, test_upload.c and examples/c/upload.c with
+#   3. starts three emulators (plain, slow, HTTPS with a self-signed certificate); test_events
+#      starts its own (VOD_TEST_EMULATOR), with a callback receiver, and restarts it;
+#   4. per mode, compiles test_api.c, test_upload.c, test_events.c and examples/c/upload.c with
 #      -Wall -Wextra -Werror -std=c11 against the INSTALLED header and library
 #      (`pkg-config --cflags --libs vodupload`), and runs them:
 #        plain     as they are
@@ -162,6 +163,8 @@ start_emulator main;  export VOD_TEST_ENDPOINT="$url"
 start_emulator slow --latency-ms 1500; export VOD_TEST_SLOW_ENDPOINT="$url"
 start_emulator tls --tls-self-signed "$work/tls-cert.pem"; export VOD_TEST_TLS_ENDPOINT="$url"
 export VOD_TEST_CA_FILE="$work/tls-cert.pem" VOD_TEST_ID="$ID" VOD_TEST_KEY="$KEY"
+# test_events starts (and restarts) its own emulators from this binary.
+export VOD_TEST_EMULATOR="$emulator"
 echo "emulators: $VOD_TEST_ENDPOINT, $VOD_TEST_SLOW_ENDPOINT (slow), $VOD_TEST_TLS_ENDPOINT"
 
 # ---- 4. build and run, per mode ------------------------------------------------------------
@@ -246,14 +249,17 @@ for mode in "${modes[@]}"; do
             fi
             # valgrind.supp: two false positives of ring's AES-GCM assembly under TLS (see the
             # file); no leak is suppressed.
+            # --child-silent-after-fork: test_events spawns emulators (fork + exec); the forked
+            # child's few instructions before exec are not the library's and leave no summary.
             wrapper=(valgrind --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite
+                     --child-silent-after-fork=yes
                      --suppressions="$root/tests/c/valgrind.supp"
                      --error-exitcode=99 --log-file="$work/valgrind-%p.log")
             ;;
         *) echo "unknown mode $mode (plain, sanitize, valgrind)" >&2; exit 2 ;;
     esac
     ok=1
-    for prog in test_api test_upload; do
+    for prog in test_api test_upload test_events; do
         build "$bin/$prog" "$root/tests/c/$prog.c" "${extra[@]}" || ok=0
     done
     build "$bin/upload" "$root/examples/c/upload.c" "${extra[@]}" || ok=0
@@ -264,11 +270,19 @@ for mode in "${modes[@]}"; do
         continue
     fi
     rm -f "$work"/valgrind-*.log
-    for prog in test_api test_upload; do
+    for prog in test_api test_upload test_events; do
         files="$work/files-$mode-$prog"
         rm -rf "$files" && mkdir -p "$files"
         VOD_TEST_DIR="$files" VOD_TEST_SEED="$seed_base$mode_index" \
             run_suite "$mode: $prog" "$work/$prog-$mode.log" "${wrapper[@]}" "$bin/$prog"
+        # Emulators a crashed test_events left behind (it lists the PIDs it started).
+        if [ -f "$files/emulator.pids" ]; then
+            while read -r pid; do
+                case "$(ps -p "$pid" -o args= 2> /dev/null)" in
+                    "$emulator"*) kill "$pid" 2> /dev/null && echo "  stopped emulator $pid left by $prog" ;;
+                esac
+            done < "$files/emulator.pids"
+        fi
     done
     run_example "$mode" "$bin/upload" "${wrapper[@]}"
     if [ "$mode" = plain ]; then
@@ -295,7 +309,7 @@ for mode in "${modes[@]}"; do
                 bad="$bad $log"
             fi
         done
-        if [ -z "$bad" ] && [ ${#logs[@]} -ge 4 ]; then
+        if [ -z "$bad" ] && [ ${#logs[@]} -ge 5 ]; then
             pass "valgrind: definitely lost: 0, no memory errors (${#logs[@]} processes)"
             for log in "${logs[@]}"; do
                 echo "  $(sed -n 's/^==[0-9]*== Command: //p' "$log" | sed "s|$work/||g"):" \

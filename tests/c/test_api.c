@@ -158,6 +158,9 @@ static void test_null_arguments(void) {
     size_t written = 0;
     const char *keys[] = {"a", NULL};
     const char *values[] = {"1", "2"};
+    vod_event *event = SENTINEL;
+    vod_event_list *list = SENTINEL;
+    const char *handles[] = {"h"};
 
     /* BEGIN-NULL-TESTS */
     CHECK(vod_version() != NULL);
@@ -186,6 +189,9 @@ static void test_null_arguments(void) {
     CHECK_STATUS(vod_client_set_signature_method(NULL, "HmacSHA1"), VOD_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(vod_client_set_rate_limiting(NULL, false), VOD_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(vod_client_set_proxy(NULL, "http://127.0.0.1:1"), VOD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(vod_client_set_events_endpoint(NULL, "http://127.0.0.1:1/v2/index.php"),
+                 VOD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(vod_client_set_events_endpoint(NULL, NULL), VOD_ERR_INVALID_ARGUMENT);
 
     CHECK_STATUS(vod_upload_options_new(NULL), VOD_ERR_INVALID_ARGUMENT);
     vod_upload_options_free(NULL);
@@ -263,6 +269,33 @@ static void test_null_arguments(void) {
                  VOD_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(vod_string_to_sign("GET", "h", "/", NULL, NULL, 0, NULL, 5, &written),
                  VOD_ERR_INVALID_ARGUMENT);
+
+    CHECK_STATUS(vod_event_parse(NULL, 2, &event), VOD_ERR_INVALID_ARGUMENT);
+    CHECK_LAST_ERROR_HAS("vod_event_parse: json is NULL");
+    CHECK_STATUS(vod_event_parse(NULL, 0, &event), VOD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(vod_event_parse("{}", 2, NULL), VOD_ERR_INVALID_ARGUMENT);
+    CHECK(event == SENTINEL);
+    CHECK_NULL_ARG_VALUE(vod_event_event_type(NULL), NULL);
+    CHECK_NULL_ARG_VALUE(vod_event_is_new_file_upload(NULL), false);
+    CHECK_NULL_ARG_VALUE(vod_event_version(NULL), NULL);
+    CHECK_NULL_ARG_VALUE(vod_event_file_id(NULL), NULL);
+    CHECK_NULL_ARG_VALUE(vod_event_file_url(NULL), NULL);
+    CHECK_NULL_ARG_VALUE(vod_event_file_name(NULL), NULL);
+    CHECK_NULL_ARG_VALUE(vod_event_source_type(NULL), NULL);
+    CHECK_NULL_ARG_VALUE(vod_event_source_context(NULL), NULL);
+    CHECK_NULL_ARG_VALUE(vod_event_transcode_task_id(NULL), NULL);
+    CHECK_NULL_ARG_VALUE(vod_event_procedure_task_id(NULL), NULL);
+    CHECK_NULL_ARG_VALUE(vod_event_raw_json(NULL), NULL);
+    vod_event_free(NULL);
+    CHECK_STATUS(vod_events_pull(NULL, &list), VOD_ERR_INVALID_ARGUMENT);
+    CHECK_LAST_ERROR_HAS("vod_events_pull: client is NULL");
+    CHECK_NULL_ARG_VALUE(vod_event_list_count(NULL), 0);
+    CHECK_NULL_ARG_VALUE(vod_event_list_msg_handle(NULL, 0), NULL);
+    CHECK_NULL_ARG_VALUE(vod_event_list_event(NULL, 0), NULL);
+    vod_event_list_free(NULL);
+    CHECK_STATUS(vod_events_confirm(NULL, handles, 1), VOD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(vod_events_confirm(NULL, NULL, 0), VOD_ERR_INVALID_ARGUMENT);
+    CHECK(list == SENTINEL);
     /* END-NULL-TESTS */
 
     /* With a real client and options: the other pointer arguments. */
@@ -292,6 +325,15 @@ static void test_null_arguments(void) {
         CHECK_STATUS(vod_upload_begin_with_options(client, "/x.mp4", options, NULL),
                      VOD_ERR_INVALID_ARGUMENT);
         CHECK(upload == SENTINEL && result == SENTINEL);
+        CHECK_STATUS(vod_events_pull(client, NULL), VOD_ERR_INVALID_ARGUMENT);
+        CHECK_LAST_ERROR_HAS("vod_events_pull: out is NULL");
+        CHECK_STATUS(vod_events_confirm(client, NULL, 1), VOD_ERR_INVALID_ARGUMENT);
+        CHECK_LAST_ERROR_HAS("msg_handles is NULL");
+        const char *null_handle[] = {NULL};
+        CHECK_STATUS(vod_events_confirm(client, null_handle, 1), VOD_ERR_INVALID_ARGUMENT);
+        CHECK_LAST_ERROR_HAS("msg_handles[0] is NULL");
+        /* NULL restores the default events endpoint. */
+        CHECK_OK(vod_client_set_events_endpoint(client, NULL));
     }
     if (client != SENTINEL) vod_client_free(client);
     if (options != SENTINEL) vod_upload_options_free(options);
@@ -337,6 +379,10 @@ static void test_client_settings_are_checked(void) {
     CHECK_OK(vod_client_set_proxy(client, "http://127.0.0.1:3128"));
     CHECK_OK(vod_client_set_rate_limiting(client, false));
     CHECK_OK(vod_client_set_rate_limiting(client, true));
+    CHECK_STATUS(vod_client_set_events_endpoint(client, "ftp://x/y"), VOD_ERR_INVALID_INPUT);
+    CHECK_LAST_ERROR_HAS("events endpoint");
+    CHECK_STATUS(vod_client_set_events_endpoint(client, "not a url"), VOD_ERR_INVALID_INPUT);
+    CHECK_OK(vod_client_set_events_endpoint(client, "https://vod.api.qcloud.com/v3/index.php"));
     vod_client_free(client);
 }
 

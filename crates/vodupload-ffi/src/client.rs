@@ -81,7 +81,8 @@ fn new_client(credentials: Credentials, endpoint: Option<&str>) -> FfiResult<*mu
 ///
 /// Nothing is sent yet. Defaults: part size 1 MiB, 4 parts in parallel, 5 tries per request,
 /// connect timeout 10 s, request timeout 60 s, region "gz", HmacSHA1, pacing under the service's
-/// published request rates, system CA roots.
+/// published request rates, system CA roots, events endpoint
+/// "https://vod.api.qcloud.com/v2/index.php" (see `vod_client_set_events_endpoint`).
 ///
 /// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL `secret_id`, `secret_key` or `out`),
 /// `VOD_ERR_INVALID_INPUT` (empty credentials or with whitespace, a bad endpoint, not UTF-8).
@@ -336,6 +337,30 @@ pub unsafe extern "C" fn vod_client_set_proxy(
         set("vod_client_set_proxy", client, || {
             let url = arg_str(url, "url")?.to_owned();
             Ok(Box::new(move |o| o.proxy = Some(url)))
+        })
+    }
+}
+
+/// Sets the full URL of the event API that `vod_events_pull` and `vod_events_confirm` call
+/// (signed with the same credentials; their requests are not paced). NULL restores the default,
+/// "https://vod.api.qcloud.com/v2/index.php": the provider's general API host, not the upload
+/// host. For the emulator, pass its endpoint (the same URL as the upload endpoint).
+///
+/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (not a usable
+/// http/https URL, or not UTF-8); the setting is then unchanged.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vod_client_set_events_endpoint(
+    client: *mut vod_client,
+    url: *const c_char,
+) -> vod_status {
+    unsafe {
+        set("vod_client_set_events_endpoint", client, || {
+            let url = if url.is_null() {
+                vodcore::config::DEFAULT_EVENTS_ENDPOINT.to_owned()
+            } else {
+                arg_str(url, "url")?.to_owned()
+            };
+            Ok(Box::new(move |o| o.events_endpoint = url))
         })
     }
 }

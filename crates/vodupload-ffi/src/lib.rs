@@ -18,7 +18,7 @@
 compile_error!("libvodupload must be built with panic=unwind: its C boundary catches panics");
 
 // The header follows the declaration order (hence the blank lines, which keep rustfmt from
-// sorting these): errors, client, options, uploads, results, signing.
+// sorting these): errors, client, options, uploads, results, signing, events.
 mod boundary;
 
 mod callback;
@@ -33,6 +33,8 @@ mod result;
 
 mod sign;
 
+mod events;
+
 mod status;
 
 use std::ffi::c_char;
@@ -40,6 +42,7 @@ use std::ffi::c_char;
 pub use boundary::{vod_last_can_retry, vod_last_error, vod_last_server_code, vod_last_status};
 pub use callback::vod_progress_cb;
 pub use client::*;
+pub use events::*;
 pub use options::*;
 pub use result::*;
 pub use sign::*;
