@@ -6,13 +6,17 @@
  *
  *     opcache.enable=1
  *     opcache.preload=/path/to/vendor/vodupload/vodupload/preload.php
- *     opcache.preload_user=www-data
  *     ; ffi.enable=preload     (the default)
  *
- * It declares libvodupload in the FFI scope "VODUPLOAD" (VodUpload\Library then uses
- * FFI::scope("VODUPLOAD") in every request) and preloads the VodUpload\ classes. The library is
- * VODUPLOAD_LIB (set it with `env[VODUPLOAD_LIB]` in the pool, or in the server's environment)
- * or libvodupload.so.0 on the system paths. Restart php-fpm after upgrading libvodupload.
+ * It declares libvodupload in the FFI scope "VODUPLOAD" with FFI::load() (VodUpload\Library then
+ * uses FFI::scope("VODUPLOAD") in every request) and preloads the VodUpload\ classes. The library
+ * is $VODUPLOAD_LIB or libvodupload.so.0 on the system paths. Restart the server after upgrading
+ * libvodupload.
+ *
+ * PHP refuses FFI::load() when opcache.preload_user is set, and requires that setting when the
+ * server starts as root (as php-fpm usually does): then this script stops with an error that says
+ * so, and the way is php.ini's ffi.preload with the header written by bin/vodupload-preload-header
+ * (see the README), which needs no opcache at all.
  */
 
 declare(strict_types=1);

@@ -23,7 +23,7 @@ final class Library
     /** The version of libvodupload this package was written against (its FFI header's). */
     public const EXPECTED_VERSION = '0.1.0';
 
-    /** The FFI scope preload.php declares (FFI_SCOPE), read with FFI::scope(). */
+    /** The FFI scope of the preloaded declarations (FFI_SCOPE in ffi.preload's header, preload.php), read with FFI::scope(). */
     public const SCOPE = 'VODUPLOAD';
 
     /** The SONAME: the ABI this package's header describes. */
