@@ -38,6 +38,16 @@ python3 -m mypy.stubtest vodupload._vodupload
 python3 -m pytest -q python/tests
 python3 examples/python/upload.py --emulator
 
+step "PHP: lint, the example, PHPUnit against the emulator (library and emulator from target/debug)"
+php -r 'exit(extension_loaded("ffi") ? 0 : 1);' || { echo "php has no FFI extension" >&2; exit 1; }
+export VODUPLOAD_LIB="$PWD/target/debug/libvodupload.so"
+export VODUPLOAD_EMULATOR="$PWD/target/debug/vodupload-emulator"
+while IFS= read -r -d '' php_file; do
+    php_lint="$(php -l "$php_file" 2>&1)" || { echo "$php_lint" >&2; exit 1; }
+done < <(find bindings/php examples/php \( -name '*.php' -o -path '*/bin/*' \) -type f -print0)
+php examples/php/upload.php --emulator
+phpunit -c bindings/php/phpunit.xml.dist
+
 step "fuzz: a short run of every target (scripts/fuzz.sh 3600 for a long one)"
 scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 
