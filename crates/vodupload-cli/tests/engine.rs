@@ -428,3 +428,24 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_cancelled_upload_stays_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = random_file(dir.path(), "cx.mp4", 2 * MIB + 1, 41);
+    let emu = emulator();
+    let client = client_for(&emu, |_| {});
+    let up = client
+        .begin(
+            &file,
+            &UploadOptions::default(),
+            &no_progress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+    up.upload_part(0).unwrap();
+    up.cancel_token().cancel();
+    assert_eq!(up.upload_part(1).unwrap_err().kind(), ErrorKind::Cancelled);
+    assert_eq!(up.finish().unwrap_err().kind(), ErrorKind::Cancelled);
+    assert_eq!(emu.stats().finish_calls, 0);
+}

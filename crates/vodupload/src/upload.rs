@@ -472,6 +472,9 @@ impl Upload {
         if let Some(r) = lock(&self.result).clone() {
             return Ok(r);
         }
+        if self.cancel.is_cancelled() {
+            return Err(cancelled());
+        }
         let missing = self.parts_needed().len();
         if missing > 0 {
             return Err(Error::invalid_input(format!(
