@@ -119,8 +119,8 @@ def serve(args: argparse.Namespace) -> int:
     lock = threading.Lock()
     handler = make_handler(args.path, token, lambda e: handle_event(e, seen, lock))
     with http.server.ThreadingHTTPServer((args.host, args.port), handler) as httpd:
-        host, port = httpd.server_address[:2]
-        print(f"listening on http://{host}:{port}{args.path}", flush=True)
+        port = httpd.server_address[1]
+        print(f"listening on http://{args.host}:{port}{args.path}", flush=True)
         try:
             httpd.serve_forever()
         except KeyboardInterrupt:

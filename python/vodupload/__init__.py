@@ -12,7 +12,18 @@ several threads in parallel.
     r = client.upload("holiday.mp4", tags=["travel"], progress=lambda done, total: None)
     print(r.file_id, r.url)
 
-``vodupload.Emulator()`` runs a local emulator of the upload host in-process, for tests.
+Each finished upload also produces a "Video Upload Completed" event: the service POSTs it to the
+app's callback URL (parse the body with ``vodupload.parse_event(body)``) and keeps it in a queue
+until confirmed (``client.pull_events()`` returns ``(msg_handle, Event)`` pairs,
+``client.confirm_events(handles)`` acknowledges them):
+
+    for handle, event in client.pull_events():
+        if event.is_new_file_upload:
+            print(event.file_id, event.file_url)
+        client.confirm_events([handle])
+
+``vodupload.Emulator()`` runs a local emulator of the upload host in-process, for tests
+(``Emulator(notify_url=...)`` POSTs the events to a callback URL too).
 Logging goes to the ``logging`` logger named ``"vodupload"``; secrets never appear in it.
 """
 
@@ -27,10 +38,12 @@ if importlib.util.find_spec(__name__ + "._vodupload") is None:  # pragma: no cov
 
 from ._vodupload import (
     DEFAULT_ENDPOINT,
+    DEFAULT_EVENTS_ENDPOINT,
     AuthError,
     CancelToken,
     Client,
     Emulator,
+    Event,
     FileChangedError,
     NetworkError,
     ProtocolError,
@@ -41,16 +54,19 @@ from ._vodupload import (
     UploadResult,
     VodError,
     __version__,
+    parse_event,
     sign,
     string_to_sign,
 )
 
 __all__ = [
     "DEFAULT_ENDPOINT",
+    "DEFAULT_EVENTS_ENDPOINT",
     "AuthError",
     "CancelToken",
     "Client",
     "Emulator",
+    "Event",
     "FileChangedError",
     "NetworkError",
     "ProtocolError",
@@ -61,6 +77,7 @@ __all__ = [
     "UploadResult",
     "VodError",
     "__version__",
+    "parse_event",
     "sign",
     "string_to_sign",
 ]

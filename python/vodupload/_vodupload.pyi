@@ -5,19 +5,22 @@ Hand-written; ``python -m mypy.stubtest vodupload._vodupload`` checks them again
 
 import builtins
 import os
-from collections.abc import Callable, Mapping, Sequence
-from typing import final
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ClassVar, final
 
 from typing_extensions import Self, TypeAlias
 
 __all__ = [
     "__version__",
     "DEFAULT_ENDPOINT",
+    "DEFAULT_EVENTS_ENDPOINT",
     "Client",
     "Upload",
     "UploadResult",
     "CancelToken",
     "Emulator",
+    "Event",
+    "parse_event",
     "sign",
     "string_to_sign",
     "VodError",
@@ -32,6 +35,7 @@ __all__ = [
 
 __version__: str
 DEFAULT_ENDPOINT: str
+DEFAULT_EVENTS_ENDPOINT: str
 
 _ProgressCallback: TypeAlias = Callable[[int, int], object]
 """``callback(done, total)``: bytes done so far and the file size. The return value is ignored;
@@ -124,10 +128,15 @@ class Client:
         proxy: str | None = None,
         signature_method: str | None = None,
         rate_limit: bool = True,
+        events_endpoint: str | None = None,
     ) -> Self: ...
     @property
     def endpoint(self) -> str:
         """The upload API URL this client talks to."""
+
+    @property
+    def events_endpoint(self) -> str:
+        """The event API URL ``pull_events()`` and ``confirm_events()`` talk to."""
 
     @property
     def region(self) -> str:
@@ -176,6 +185,19 @@ class Client:
         cancel: CancelToken | None = None,
     ) -> Upload:
         """Hashes the file and calls InitUpload; returns an ``Upload`` to send parts step by step."""
+
+    def pull_events(self) -> list[tuple[str, Event]]:
+        """The oldest unconfirmed events (at most 16) as ``(msg_handle, Event)`` pairs; ``[]`` if none.
+
+        Pulled events are returned again by every pull until ``confirm_events()``. Releases the GIL.
+        """
+
+    def confirm_events(self, msg_handles: Iterable[str]) -> None:
+        """Acknowledges handled events by ``msg_handle`` (a list of str, not one str).
+
+        An empty iterable sends nothing; unknown or already confirmed handles are ignored.
+        Releases the GIL.
+        """
 
 @final
 class Upload:
@@ -256,6 +278,7 @@ class Emulator:
         slow_rate: float = 0.0,
         slow_ms: int = 0,
         latency_ms: int = 0,
+        notify_url: str | None = None,
     ) -> Self: ...
     @property
     def endpoint(self) -> str:
@@ -293,6 +316,67 @@ class Emulator:
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *_exc_info: object) -> bool: ...
+
+@final
+class Event:
+    """One event, from ``parse_event()`` or ``Client.pull_events()``. Immutable.
+
+    ``event_type`` is ``"NewFileUpload"`` for "Video Upload Completed"; other types parse too.
+    The ``data`` fields are None when absent; ``raw`` is the whole JSON text.
+    """
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def event_type(self) -> str:
+        """``eventType``, e.g. ``"NewFileUpload"``."""
+
+    @property
+    def is_new_file_upload(self) -> bool:
+        """Whether ``event_type == "NewFileUpload"`` ("Video Upload Completed")."""
+
+    @property
+    def version(self) -> str | None:
+        """``version``, e.g. ``"4.0"``."""
+
+    @property
+    def file_id(self) -> str | None:
+        """``data.fileId``: the video's id, as ``UploadResult.file_id`` gave it."""
+
+    @property
+    def file_url(self) -> str | None:
+        """``data.fileUrl``: where the service serves the video."""
+
+    @property
+    def file_name(self) -> str | None:
+        """``data.fileName``: the video's name, without extension."""
+
+    @property
+    def source_type(self) -> str | None:
+        """``data.sourceType``: ``"ServerUpload"`` for uploads made with this package."""
+
+    @property
+    def source_context(self) -> str | None:
+        """``data.sourceContext``."""
+
+    @property
+    def transcode_task_id(self) -> str | None:
+        """``data.transcodeTaskId``."""
+
+    @property
+    def procedure_task_id(self) -> str | None:
+        """``data.procedureTaskId``."""
+
+    @property
+    def raw(self) -> str:
+        """The event's JSON text, every field included."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole event as parsed JSON (``json.loads(self.raw)``)."""
+
+    def __eq__(self, value: object, /) -> bool: ...
+
+def parse_event(data: bytes | bytearray | memoryview | str) -> Event:
+    """Parses an event's JSON (a callback's body); ``ValueError`` with the reason if malformed."""
 
 def sign(
     method: str,

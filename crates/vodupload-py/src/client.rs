@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
 use vodupload::{ClientOptions, Credentials, RateLimits, SignatureMethod, UploadOptions};
 
 use crate::errors::to_py;
+use crate::events::Event;
 use crate::run::{Callbacks, run};
 
 /// Stops an upload from another thread: pass it as ``cancel=`` to ``Client.upload`` or
@@ -167,7 +168,9 @@ impl UploadResult {
 /// ``retry_max_delay`` (seconds), ``connect_timeout`` and ``request_timeout`` (seconds),
 /// ``ca_file`` (PEM file of the only trusted roots), ``proxy`` (``http://host:port``; default: the
 /// usual ``*_PROXY`` variables), ``signature_method`` ("HmacSHA1" or "HmacSHA256"), ``rate_limit``
-/// (pace requests under the service's published rates; default True).
+/// (pace requests under the service's published rates; default True), ``events_endpoint`` (the
+/// event API that ``pull_events()`` and ``confirm_events()`` call; default
+/// ``https://vod.api.qcloud.com/v2/index.php``, the provider's general API host).
 #[pyclass(module = "vodupload", frozen)]
 #[derive(Debug)]
 pub struct Client {
@@ -235,7 +238,7 @@ impl Client {
         secret_id=None, secret_key=None, *, endpoint=None, region=None, part_size=None,
         concurrency=None, max_attempts=None, retry_base_delay=None, retry_max_delay=None,
         connect_timeout=None, request_timeout=None, ca_file=None, proxy=None,
-        signature_method=None, rate_limit=true
+        signature_method=None, rate_limit=true, events_endpoint=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -255,6 +258,7 @@ impl Client {
         proxy: Option<String>,
         signature_method: Option<&str>,
         rate_limit: bool,
+        events_endpoint: Option<String>,
     ) -> PyResult<Self> {
         let credentials =
             Credentials::resolve(secret_id, secret_key).map_err(|e| to_py(py, e, None))?;
@@ -296,6 +300,9 @@ impl Client {
         } else {
             RateLimits::unlimited()
         };
+        if let Some(v) = events_endpoint {
+            o.events_endpoint = v;
+        }
         let inner = vodupload::Client::new(credentials, o).map_err(|e| to_py(py, e, None))?;
         Ok(Client { inner })
     }
@@ -304,6 +311,12 @@ impl Client {
     #[getter]
     fn endpoint(&self) -> String {
         self.inner.options().endpoint.clone()
+    }
+
+    /// The event API URL ``pull_events()`` and ``confirm_events()`` talk to.
+    #[getter]
+    fn events_endpoint(&self) -> String {
+        self.inner.options().events_endpoint.clone()
     }
 
     /// The region parameter sent with every request.
@@ -411,6 +424,78 @@ impl Client {
         })?;
         let inner = out.map_err(|e| to_py(py, e, Some(&path)))?;
         Ok(Upload { inner, watch })
+    }
+
+    /// Reads the app's event queue (one ``PullEvent`` on ``events_endpoint``, signed with this
+    /// client's credentials and retried like any request, not paced): the oldest unconfirmed
+    /// events, at most 16, as a list of ``(msg_handle, Event)``; ``[]`` when there are none (it
+    /// does not wait).
+    ///
+    /// Pulled events stay queued, with the same ``msg_handle``, and every pull returns them again
+    /// until ``confirm_events()`` acknowledges them: delivery is at least once, so handle events
+    /// idempotently (key on ``event.file_id``) and confirm only after handling them.
+    ///
+    /// Raises ``AuthError``, ``ServerError``, ``NetworkError``, ``TimeoutError`` or
+    /// ``ProtocolError`` (a malformed answer or event, naming it). The GIL is released during the
+    /// request; Ctrl-C is raised once it ends.
+    fn pull_events(&self, py: Python<'_>) -> PyResult<Vec<(String, Event)>> {
+        let client = &self.inner;
+        let pulled = run(
+            py,
+            &vodupload::CancelToken::new(),
+            None,
+            &Callbacks::default(),
+            |_| client.pull_events(),
+        )?
+        .map_err(|e| to_py(py, e, None))?;
+        Ok(pulled
+            .into_iter()
+            .map(|p| (p.msg_handle, Event::from(p.event)))
+            .collect())
+    }
+
+    /// Acknowledges handled events by their ``msg_handle`` (``ConfirmEvent``; more than 16 go in
+    /// several requests): they are not pulled again. Handles that are unknown or already
+    /// confirmed are ignored by the service, so confirming again after a failure is safe. An empty
+    /// iterable sends nothing.
+    ///
+    /// ``msg_handles`` is an iterable of str (a list, a generator...), not one str: ``TypeError``
+    /// for a bare str or bytes, or a non-str item; ``ValueError`` for an empty handle, before
+    /// anything is sent. Then the errors of ``pull_events()``; a failure after some requests
+    /// succeeded says how many events were confirmed. The GIL is released during the requests.
+    fn confirm_events(&self, py: Python<'_>, msg_handles: &Bound<'_, PyAny>) -> PyResult<()> {
+        if msg_handles.is_instance_of::<PyString>()
+            || msg_handles.is_instance_of::<PyBytes>()
+            || msg_handles.is_instance_of::<PyByteArray>()
+        {
+            return Err(PyTypeError::new_err(format!(
+                "confirm_events() takes an iterable of msg handles: pass a list of handles, not one {} (confirm_events([handle]))",
+                msg_handles.get_type().name()?
+            )));
+        }
+        let mut handles = Vec::new();
+        for (i, item) in msg_handles.try_iter()?.enumerate() {
+            let item = item?;
+            let h = item.extract::<String>().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "msg handle {i} must be a str, not {}",
+                    item.get_type()
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|_| "?".into())
+                ))
+            })?;
+            handles.push(h);
+        }
+        let client = &self.inner;
+        run(
+            py,
+            &vodupload::CancelToken::new(),
+            None,
+            &Callbacks::default(),
+            |_| client.confirm_events(&handles),
+        )?
+        .map_err(|e| to_py(py, e, None))
     }
 
     fn __repr__(&self) -> String {

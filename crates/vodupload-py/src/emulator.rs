@@ -22,7 +22,12 @@ use crate::client::{py_bool, py_str};
 /// there, across restarts; default: a temporary directory removed on stop), ``tls`` (serve HTTPS
 /// with a fresh self-signed certificate, see ``ca_file``), ``rate_limit`` (enforce the service's
 /// per-minute call rates), ``any_part_size`` (accept any part size, not only 512 KiB and 1 MiB),
-/// ``clock_offset_secs``, ``listen`` (``"host:port"``). Faults, decided per request from ``seed``:
+/// ``clock_offset_secs``, ``listen`` (``"host:port"``), ``notify_url`` (POST each "Video Upload
+/// Completed" event's JSON there, from a background thread: 5 s timeout, 2 retries; ``ValueError``
+/// unless an ``http://`` or ``https://`` URL with a host; its query string, e.g. a token, is kept
+/// and never logged). Every FinishUpload that completes a file queues one event for the SecretId,
+/// served by PullEvent/ConfirmEvent at ``endpoint`` (pass it as ``Client(events_endpoint=...)``)
+/// and kept in ``state_dir`` until confirmed. Faults, decided per request from ``seed``:
 /// ``fail_rate`` (answer -10004 with canRetry=1), ``drop_rate`` (close the connection without an
 /// answer), ``http502_rate``, ``truncate_rate`` (cut the JSON answer), ``slow_rate`` with
 /// ``slow_ms``, and ``latency_ms`` added to every answer.
@@ -70,6 +75,13 @@ fn stats_dict<'py>(py: Python<'py>, s: &Stats) -> PyResult<Bound<'py, PyDict>> {
     d.set_item("init_calls", s.init_calls)?;
     d.set_item("part_calls", s.part_calls)?;
     d.set_item("finish_calls", s.finish_calls)?;
+    d.set_item("pull_calls", s.pull_calls)?;
+    d.set_item("confirm_calls", s.confirm_calls)?;
+    d.set_item("events_created", s.events_created)?;
+    d.set_item("events_confirmed", s.events_confirmed)?;
+    d.set_item("notify_attempts", s.notify_attempts)?;
+    d.set_item("notify_delivered", s.notify_delivered)?;
+    d.set_item("notify_failed", s.notify_failed)?;
     d.set_item("parts_stored", s.parts_stored)?;
     d.set_item("part_bytes_stored", s.part_bytes_stored)?;
     d.set_item("faults_injected", s.faults_injected)?;
@@ -84,7 +96,7 @@ impl Emulator {
         *, secret_id=None, secret_key=None, state_dir=None, tls=false, rate_limit=true,
         any_part_size=false, clock_offset_secs=0, listen="127.0.0.1:0", seed=0, fail_rate=0.0,
         drop_rate=0.0, http502_rate=0.0, truncate_rate=0.0, slow_rate=0.0, slow_ms=0,
-        latency_ms=0
+        latency_ms=0, notify_url=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -105,6 +117,7 @@ impl Emulator {
         slow_rate: f64,
         slow_ms: i64,
         latency_ms: i64,
+        notify_url: Option<String>,
     ) -> PyResult<Self> {
         let mut config = EmulatorConfig::default();
         config.listen = listen.parse::<SocketAddr>().map_err(|_| {
@@ -152,9 +165,17 @@ impl Emulator {
         } else {
             (None, None)
         };
+        config.notify_url = notify_url;
         let server = py
             .detach(move || vodupload_emulator::Emulator::start(config))
-            .map_err(|e| PyOSError::new_err(format!("the emulator cannot start: {e}")))?;
+            .map_err(|e| {
+                // A refused notify URL is a bad argument (its message names it), not an OS error.
+                if e.message().starts_with("the notify URL") {
+                    PyValueError::new_err(e.message().to_owned())
+                } else {
+                    PyOSError::new_err(format!("the emulator cannot start: {e}"))
+                }
+            })?;
         let (secret_id, secret_key) = server.credentials()[0].clone();
         Ok(Emulator {
             endpoint: server.endpoint(),
@@ -212,8 +233,10 @@ impl Emulator {
     }
 
     /// The emulator's counters, as a dict: requests, init_calls, part_calls, finish_calls,
-    /// parts_stored, part_bytes_stored, faults_injected, errors_returned. After ``stop()``, the
-    /// final values.
+    /// pull_calls, confirm_calls, events_created, events_confirmed, notify_attempts (POSTs to
+    /// ``notify_url``, retries included), notify_delivered (events it accepted with a 2xx),
+    /// notify_failed (events whose every attempt failed), parts_stored, part_bytes_stored,
+    /// faults_injected, errors_returned. After ``stop()``, the final values.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = match lock(&self.server).as_ref() {
             Some(server) => server.stats(),

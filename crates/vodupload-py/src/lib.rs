@@ -10,6 +10,7 @@
 mod client;
 mod emulator;
 mod errors;
+mod events;
 mod logging;
 mod run;
 
@@ -65,18 +66,24 @@ fn string_to_sign(method: &str, host: &str, path: &str, params: HashMap<String, 
 }
 
 /// Chunked server-side uploads to the VOD upload host (InitUpload, UploadPart x N, FinishUpload)
-/// with resume, retries, progress and cancellation. Import the ``vodupload`` package, not this
-/// module.
+/// with resume, retries, progress and cancellation, and the "Video Upload Completed" events
+/// (callbacks and the event queue). Import the ``vodupload`` package, not this module.
 #[pymodule(name = "_vodupload")]
 fn vodupload_py(m: &Bound<'_, PyModule>) -> PyResult<()> {
     logging::install(m.py());
     m.add("__version__", vodupload::VERSION)?;
     m.add("DEFAULT_ENDPOINT", vodupload::config::DEFAULT_ENDPOINT)?;
+    m.add(
+        "DEFAULT_EVENTS_ENDPOINT",
+        vodupload::config::DEFAULT_EVENTS_ENDPOINT,
+    )?;
     m.add_class::<client::Client>()?;
     m.add_class::<client::Upload>()?;
     m.add_class::<client::UploadResult>()?;
     m.add_class::<client::CancelToken>()?;
     m.add_class::<emulator::Emulator>()?;
+    m.add_class::<events::Event>()?;
+    m.add_function(wrap_pyfunction!(events::parse_event, m)?)?;
     m.add_function(wrap_pyfunction!(sign, m)?)?;
     m.add_function(wrap_pyfunction!(string_to_sign, m)?)?;
     errors::register(m)?;
