@@ -37,6 +37,7 @@ python3 -m mypy.stubtest vodupload._vodupload
 (cd python && python3 -m mypy)
 python3 -m pytest -q python/tests
 python3 examples/python/upload.py --emulator
+python3 examples/python/webhook.py --demo
 
 step "PHP: lint, the example, PHPUnit against the emulator (library and emulator from target/debug)"
 php -r 'exit(extension_loaded("ffi") ? 0 : 1);' || { echo "php has no FFI extension" >&2; exit 1; }
