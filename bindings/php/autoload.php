@@ -2,7 +2,8 @@
 
 /*
  * For projects without Composer: `require '/path/to/vodupload/autoload.php';` makes the
- * VodUpload\ classes load on demand (PSR-4, src/). With Composer, its own autoloader does this.
+ * VodUpload\ classes load on demand (PSR-4, src/) and declares the functions (src/functions.php:
+ * VodUpload\parse_event()). With Composer, its own autoloader does both.
  */
 
 declare(strict_types=1);
@@ -16,3 +17,5 @@ spl_autoload_register(static function (string $class): void {
         require $file;
     }
 });
+
+require_once __DIR__ . '/src/functions.php';

@@ -17,6 +17,18 @@ namespace VodUpload;
  * retries, verify TLS against the system's roots (or setCaFile()), and keep under the service's
  * request rates. Failures are VodException subclasses carrying the library's detailed message.
  *
+ * Event notification (issue #8): the service reports "Video Upload Completed" (and other events)
+ * by POSTing JSON to your callback URL (parse it with VodUpload\parse_event()) and by keeping it
+ * in the app's queue until confirmed:
+ *
+ *     $client = new Client($secretId, $secretKey);
+ *     foreach ($client->pullEvents() as [$handle, $event]) {
+ *         if ($event->isNewFileUpload()) {
+ *             markUploaded($event->fileId, $event->fileUrl);     // idempotent: delivery is at least once
+ *         }
+ *         $client->confirmEvents([$handle]);
+ *     }
+ *
  * Not clonable (it owns a native handle). Setters return the client, for chaining, and apply to
  * uploads started afterwards.
  */
@@ -42,20 +54,26 @@ final class Client
      * @param ?string $secretKey the API SecretKey: kept only in the library's memory, never shown in
      *                           a message (and hidden from PHP stack traces)
      * @param ?string $endpoint  the upload API URL; null: https://vod2.qcloud.com/v2/index.php
+     * @param ?string $eventsEndpoint the event API URL of pullEvents() and confirmEvents() (see
+     *                           setEventsEndpoint()); null: https://vod.api.qcloud.com/v2/index.php
      *
      * @throws LibraryException libvodupload cannot be loaded (see Library)
      * @throws InvalidArgumentException only one of the credentials given, a NUL byte
-     * @throws InvalidInputException empty credentials or with whitespace, a bad endpoint,
-     *                               a missing environment variable
+     * @throws InvalidInputException empty credentials or with whitespace, a bad endpoint or
+     *                               events endpoint, a missing environment variable
      */
     public function __construct(
         ?string $secretId = null,
         #[\SensitiveParameter] ?string $secretKey = null,
         ?string $endpoint = null,
+        ?string $eventsEndpoint = null,
     ) {
         $this->ffi = Library::ffi();
         if ($endpoint !== null) {
             Library::text($endpoint, 'the endpoint');
+        }
+        if ($eventsEndpoint !== null) {
+            Library::text($eventsEndpoint, 'the events endpoint');
         }
         $out = $this->ffi->new('vod_client *');
         if ($secretId === null && $secretKey === null) {
@@ -74,6 +92,14 @@ final class Client
             );
         }
         Library::check($this->ffi, $status);
+        if ($eventsEndpoint !== null) {
+            $status = $this->ffi->vod_client_set_events_endpoint($out, $eventsEndpoint);
+            if ($status !== 0) {
+                $e = Library::lastError($this->ffi, $status);
+                $this->ffi->vod_client_free($out);  // a constructor that throws gets no __destruct
+                throw $e;
+            }
+        }
         $this->handle = $out;
     }
 
@@ -166,6 +192,23 @@ final class Client
     }
 
     /**
+     * The full URL of the event API that pullEvents() and confirmEvents() call, signed with this
+     * client's credentials (their requests are not paced). null restores the default,
+     * https://vod.api.qcloud.com/v2/index.php: the provider's general API host, not the upload
+     * host. For the emulator, give its endpoint (the same URL as the upload endpoint).
+     *
+     * @throws InvalidInputException not a usable http:// or https:// URL (the setting is unchanged)
+     */
+    public function setEventsEndpoint(?string $url): static
+    {
+        if ($url !== null) {
+            Library::text($url, 'the events endpoint');
+        }
+        Library::check($this->ffi, $this->ffi->vod_client_set_events_endpoint($this->handle(), $url));
+        return $this;
+    }
+
+    /**
      * Client-side pacing under the service's published rates (10000 UploadPart and 100
      * InitUpload/FinishUpload a minute), on by default. Turn it off only for a test server.
      */
@@ -218,6 +261,91 @@ final class Client
             Library::check($this->ffi, $this->ffi->vod_upload_begin_with_options($handle, $path, $opts, \FFI::addr($out)));
             return new Upload($this->ffi, $out);
         });
+    }
+
+    /**
+     * Reads the app's event queue (one PullEvent request on the events endpoint; blocking, retried
+     * like any request): the oldest unconfirmed events, at most 16, oldest first, each with the
+     * message handle that confirms it. An empty queue gives [] at once (it does not wait).
+     *
+     * Pulled events stay queued, with the same handle, and every pull returns them again until
+     * confirmEvents() acknowledges them: delivery is at least once, so handle events
+     * idempotently (key on the file id) and confirm only after handling.
+     *
+     *     foreach ($client->pullEvents() as [$handle, $event]) { ... }
+     *
+     * @return list<array{0: string, 1: Event}> [message handle, event] pairs
+     *
+     * @throws VodException AuthException (getServerCode() e.g. -10002), ServerException,
+     *                      NetworkException, TimeoutException, ProtocolException (an answer that
+     *                      is not the protocol, e.g. a wrong events endpoint, or a malformed event
+     *                      in it: the message names eventList[i] and its msgHandle)
+     */
+    public function pullEvents(): array
+    {
+        $ffi = $this->ffi;
+        $out = $ffi->new('vod_event_list *');
+        Library::check($ffi, $ffi->vod_events_pull($this->handle(), \FFI::addr($out)));
+        try {
+            $pairs = [];
+            $count = (int) $ffi->vod_event_list_count($out);
+            for ($i = 0; $i < $count; $i++) {
+                $handle = $ffi->vod_event_list_msg_handle($out, $i);
+                $event = $ffi->vod_event_list_event($out, $i);  // borrowed from the list
+                if ($handle === null || $event === null) {
+                    throw new InternalException("libvodupload's event list lost event $i of $count", 1001);
+                }
+                $pairs[] = [$handle, Event::copy($ffi, $event)];
+            }
+            return $pairs;
+        } finally {
+            $ffi->vod_event_list_free($out);
+        }
+    }
+
+    /**
+     * Acknowledges handled events by their message handles (ConfirmEvent): they are not pulled
+     * again. Handles that are unknown or already confirmed are ignored by the service, so
+     * confirming again after a failure is safe. [] sends nothing; more than 16 handles go in
+     * several requests. Blocking.
+     *
+     * @param array<string> $msgHandles handles from pullEvents() (the array's values, in order)
+     *
+     * @throws \TypeError a handle that is not a string (e.g. the [handle, event] pair itself)
+     * @throws InvalidArgumentException a handle with a NUL byte
+     * @throws InvalidInputException an empty handle (nothing is sent)
+     * @throws VodException as pullEvents(); after a partial failure the message says how many
+     *                      events were confirmed
+     */
+    public function confirmEvents(array $msgHandles): void
+    {
+        $ffi = $this->ffi;
+        $client = $this->handle();
+        $handles = array_values($msgHandles);
+        $n = count($handles);
+        if ($n === 0) {
+            Library::check($ffi, $ffi->vod_events_confirm($client, null, 0));    // sends nothing
+            return;
+        }
+        // The C strings are PHP-owned buffers, kept alive in $buffers until the call returns.
+        $array = $ffi->new("const char *[$n]");
+        $buffers = [];
+        foreach ($handles as $i => $handle) {
+            if (!is_string($handle)) {
+                throw new \TypeError("VodUpload\\Client::confirmEvents(): message handle $i must be a string, got "
+                    . get_debug_type($handle) . ' (pass the handles: foreach ($client->pullEvents() as [$handle, $event]))');
+            }
+            Library::text($handle, "message handle $i");
+            $length = strlen($handle);
+            $buffer = $ffi->new('char[' . ($length + 1) . ']');   // zero-filled: the NUL is there
+            if ($length > 0) {
+                \FFI::memcpy($buffer, $handle, $length);
+            }
+            $buffers[] = $buffer;
+            $array[$i] = $ffi->cast('const char *', $buffer);
+        }
+        Library::check($ffi, $ffi->vod_events_confirm($client, $array, $n));
+        unset($buffers);
     }
 
     private function handle(): \FFI\CData

@@ -127,11 +127,13 @@ final class LibraryTest extends TestCase
     private const PROBE = <<<'PHP'
         echo VodUpload\Library::source(), "\n", VodUpload\Library::version(), "\n";
         echo VodUpload\Signer::sign('GET', 'h', '/p', ['a' => 1], 'k'), "\n";
+        echo VodUpload\parse_event('{"eventType":"NewFileUpload","data":{"fileId":7}}')->fileId, "\n";
         PHP;
 
     private static function probeOutput(): string
     {
         return "FFI scope \"VODUPLOAD\" (preloaded)\n" . Library::EXPECTED_VERSION . "\n"
-            . base64_encode(hash_hmac('sha1', 'GETh/p?a=1', 'k', true)) . "\n";
+            . base64_encode(hash_hmac('sha1', 'GETh/p?a=1', 'k', true)) . "\n"
+            . "7\n";
     }
 }

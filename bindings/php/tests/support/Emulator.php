@@ -74,8 +74,11 @@ final class Emulator
         return $path;
     }
 
-    /** Stops the process (SIGTERM, then SIGKILL after 5 s) and waits for it. Idempotent. */
-    public function stop(): void
+    /**
+     * Stops the process (SIGTERM, then SIGKILL after 5 s; or SIGKILL at once with `$signal` 9,
+     * as a crash would) and waits for it. Idempotent.
+     */
+    public function stop(int $signal = 15): void
     {
         if ($this->process === null) {
             return;
@@ -83,7 +86,7 @@ final class Emulator
         $process = $this->process;
         $this->process = null;
         if (proc_get_status($process)['running']) {
-            proc_terminate($process, 15);
+            proc_terminate($process, $signal);
             $deadline = microtime(true) + 5;
             while (proc_get_status($process)['running'] && microtime(true) < $deadline) {
                 usleep(10_000);
