@@ -19,9 +19,17 @@
 //!   the file itself (positional reads of one part at a time, no MD5), after a warm-up read, is the
 //!   yardstick for the time to InitUpload.
 //! - Files are read from the page cache (generated, then flushed; above `--sparse-above` they are
-//!   sparse, so they need no disk). The emulator keeps its state under `--dir` and verifies every
-//!   part's MD5 and the file's SHA-1: it shares the machine's cores with the client, which shows in
-//!   wall times, not in the client's CPU.
+//!   sparse, so they need no disk). Before each measured upload the filesystem is synced, so the
+//!   write-back of earlier runs does not compete with it; the CPU time other processes took
+//!   meanwhile (from /proc/stat) is printed with each run, to tell a quiet run from a noisy one.
+//! - The emulator keeps its state under `--dir` and verifies every part's MD5 and the file's
+//!   SHA-1: it shares the machine's cores with the client, which shows in wall times and sending
+//!   throughput, not in the client's CPU time.
+//! - With `--runs N` the table shows each figure's best run (a shared machine only ever adds time)
+//!   and the largest RSS; the breakdown shows every run.
+//! - The fingerprint-cache figures: a re-upload of the file the server already has (instant), and
+//!   a resume after the upload of a modified copy was killed (SIGKILL) halfway, both with a cache
+//!   filled by the earlier run.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -36,6 +44,10 @@ const GIB: u64 = 1 << 30;
 
 /// Targets of issue #6.
 const INIT_RATIO_TARGET: f64 = 1.15;
+/// The issue sets the time-to-InitUpload target for a 1 GiB file: below that, the fixed costs
+/// (process start, one InitUpload round trip, ~5 ms) weigh more, and the bench prints the ratio
+/// without judging it.
+const INIT_TARGET_MIN_SIZE: u64 = GIB;
 const CPU_RATIO_TARGET: f64 = 1.3;
 const RSS_SLACK: u64 = 32 * MIB;
 const CACHED_START_TARGET: Duration = Duration::from_millis(50);
@@ -608,6 +620,8 @@ mod unix {
         compute: Duration,
         compute_md5s: usize,
         fresh: RunReport,
+        /// CPU time other processes used while SHA-1 alone and the upload ran, and that wall time.
+        others: Option<(Duration, Duration)>,
     }
 
     /// One size's results: every trial (`--runs`), the cache runs after the last one.
@@ -706,14 +720,19 @@ mod unix {
                     })?;
                 }
                 let server = self.start_server("emulator", 0)?;
+                // The previous run's files (the emulator writes every part and the whole file)
+                // are written back now rather than by kernel threads during this one.
+                settle(&self.work);
                 let (read_alone, _) =
                     read_file(&path, size, self.a.part_size, false).map_err(io_fail)?;
                 let (compute, compute_md5s) = core_hashing(&path, size, self.a.part_size)
                     .map_err(|e| Failure::other(format!("cannot hash {}: {e}", path.display())))?;
                 // Right before the upload, so that both see the same load.
+                let load = LoadProbe::start();
                 let (sha1_alone, sha1_alone_cpu) =
                     read_file(&path, size, self.a.part_size, true).map_err(io_fail)?;
                 let fresh = self.upload(&server, &path, self.a.concurrency, Cache::Off, None)?;
+                let others = load.and_then(LoadProbe::others);
                 if fresh.instant() {
                     return Err(Failure::other(
                         "the first upload of a new file was instant: the emulator is not fresh"
@@ -727,6 +746,7 @@ mod unix {
                     compute,
                     compute_md5s,
                     fresh,
+                    others,
                 });
                 if run + 1 == self.a.runs && size <= self.a.cache_runs_up_to {
                     let (i, r) = self.cache_runs(&server, &path)?;
@@ -752,6 +772,7 @@ mod unix {
         ) -> Result<(RunReport, Result<RunReport, &'static str>), Failure> {
             let cache = self.work.join("fingerprints");
             let _ = std::fs::remove_dir_all(&cache);
+            settle(&self.work);
             let c = self.a.concurrency;
             // Fills the cache (the file is already on the server: instant).
             self.upload(server, path, c, Cache::Dir(&cache), None)?;
@@ -780,6 +801,7 @@ mod unix {
             let mut out = Vec::new();
             for &c in &self.a.sweep {
                 let server = self.start_server("emulator-sweep", latency_ms)?;
+                settle(&self.work);
                 let r = self.upload(&server, &path, c, Cache::Off, None)?;
                 out.push((c, r));
             }
@@ -1030,6 +1052,79 @@ mod unix {
         Ok((start.elapsed(), thread_cpu() - cpu))
     }
 
+    /// Writes back the dirty data of the filesystem holding `dir` and waits for it (Linux
+    /// `syncfs`; `sync` elsewhere).
+    fn settle(dir: &Path) {
+        #[cfg(target_os = "linux")]
+        if let Ok(d) = File::open(dir) {
+            use std::os::fd::AsRawFd;
+            // SAFETY: plain syscall on a descriptor we own for the duration of the call.
+            unsafe { libc::syncfs(d.as_raw_fd()) };
+            return;
+        }
+        let _ = dir;
+        // SAFETY: plain syscall without arguments.
+        unsafe { libc::sync() };
+    }
+
+    /// How much CPU other processes take meanwhile: all CPUs' busy time (/proc/stat) less this
+    /// process's and its reaped children's. Linux only; None elsewhere.
+    struct LoadProbe {
+        busy: Duration,
+        own: Duration,
+        at: Instant,
+    }
+
+    impl LoadProbe {
+        fn start() -> Option<LoadProbe> {
+            Some(LoadProbe {
+                busy: machine_busy()?,
+                own: own_cpu(),
+                at: Instant::now(),
+            })
+        }
+
+        /// Others' CPU time since `start`, and the wall time.
+        fn others(self) -> Option<(Duration, Duration)> {
+            let busy = machine_busy()?.saturating_sub(self.busy);
+            let own = own_cpu().saturating_sub(self.own);
+            Some((busy.saturating_sub(own), self.at.elapsed()))
+        }
+    }
+
+    /// Busy time of all CPUs since boot (user, nice, system, irq, softirq, steal).
+    fn machine_busy() -> Option<Duration> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let fields: Vec<u64> = stat
+            .lines()
+            .next()?
+            .strip_prefix("cpu ")?
+            .split_whitespace()
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        let busy: u64 = [0, 1, 2, 5, 6, 7]
+            .iter()
+            .map(|&i| fields.get(i).copied().unwrap_or(0))
+            .sum();
+        // SAFETY: sysconf only reads a configuration value.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        (hz > 0).then(|| Duration::from_secs_f64(busy as f64 / hz as f64))
+    }
+
+    /// User + system time of this process and of its children reaped so far.
+    fn own_cpu() -> Duration {
+        let mut total = Duration::ZERO;
+        for who in [libc::RUSAGE_SELF, libc::RUSAGE_CHILDREN] {
+            // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+            let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+            // SAFETY: `u` is valid for writes.
+            if unsafe { libc::getrusage(who, &mut u) } == 0 {
+                total += timeval(u.ru_utime) + timeval(u.ru_stime);
+            }
+        }
+        total
+    }
+
     /// The core's own hashing pass over the file, in this process: wall time and part MD5s done.
     fn core_hashing(path: &Path, size: u64, part: u64) -> Result<(Duration, usize), String> {
         let f = File::open(path).map_err(|e| e.to_string())?;
@@ -1190,12 +1285,16 @@ mod unix {
                 format!(
                     "{}: {ratio:.2} {}",
                     fmt_size(r.size),
-                    yes_no(ratio <= INIT_RATIO_TARGET)
+                    if r.size >= INIT_TARGET_MIN_SIZE {
+                        yes_no(ratio <= INIT_RATIO_TARGET)
+                    } else {
+                        "(a small file: fixed costs weigh)"
+                    }
                 )
             })
             .collect();
         println!(
-            "  time to InitUpload <= {INIT_RATIO_TARGET} x SHA-1 alone:         {}",
+            "  time to InitUpload <= {INIT_RATIO_TARGET} x SHA-1 alone (1 GiB and up):   {}",
             join(init)
         );
         let cpu: Vec<String> = rows
@@ -1291,7 +1390,7 @@ mod unix {
                      the core's hashing pass in this process {} (MD5s of {} of {} parts done on the side); \
                      the child: hashed in {} ms, InitUpload answered at {}, parts answered {} .. {} ({}), \
                      FinishUpload answered at {}, exit at {}; CPU user {:.3} s + system {:.3} s = {:.3} s/GiB; \
-                     peak RSS {}",
+                     peak RSS {}; other processes meanwhile: {}",
                     fmt_size(r.size),
                     if r.trials.len() > 1 {
                         format!(" run {}", k + 1)
@@ -1317,6 +1416,11 @@ mod unix {
                     f.sys.as_secs_f64(),
                     per_gib(f.cpu(), r.size),
                     fmt_size_mib(f.max_rss),
+                    t.others.map_or("unknown".to_owned(), |(cpu, wall)| format!(
+                        "{:.2} CPU-s in {:.2} s",
+                        cpu.as_secs_f64(),
+                        wall.as_secs_f64()
+                    )),
                 );
             }
             if let Some(c) = &r.cached_instant {
