@@ -106,7 +106,7 @@ impl Client {
         let handles: Vec<&str> = msg_handles.iter().map(AsRef::as_ref).collect();
         if let Some(i) = handles.iter().position(|h| h.is_empty()) {
             return Err(Error::invalid_input(format!(
-                "msg handle {i} is empty: pass the msg_handle values pull_events returned"
+                "message handle {i} is empty: pass the handles exactly as the pull returned them"
             )));
         }
         let mut done = 0;
@@ -164,7 +164,7 @@ mod tests {
         c.confirm_events::<&str>(&[]).unwrap();
         let e = c.confirm_events(&["ok", ""]).unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
-        assert!(e.to_string().contains("msg handle 1 is empty"), "{e}");
+        assert!(e.to_string().contains("message handle 1 is empty"), "{e}");
     }
 
     #[test]
