@@ -16,7 +16,8 @@
 #      loads bindings/php/vodupload_ffi.h and calls the library through it;
 #   3. starts three emulators (plain, slow, HTTPS with a self-signed certificate); test_events
 #      starts its own (VOD_TEST_EMULATOR), with a callback receiver, and restarts it;
-#   4. per mode, compiles test_api.c, test_upload.c, test_events.c and examples/c/upload.c with
+#   4. per mode, compiles test_api.c, test_upload.c, test_events.c, test_bad_input.c (the README's
+#      bad-input table, C column) and examples/c/upload.c with
 #      -Wall -Wextra -Werror -std=c11 against the INSTALLED header and library
 #      (`pkg-config --cflags --libs vodupload`), and runs them:
 #        plain     as they are
@@ -177,7 +178,7 @@ run_suite() { # LABEL LOG COMMAND...
     local rc=$?
     sed 's/^/  /' "$log"
     local line
-    line="$(grep -E '^test_[a-z]+: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n1)"
+    line="$(grep -E '^test_[a-z_]+: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n1)"
     if [ -z "$line" ]; then
         fail "$label: exited with $rc without a summary"
         return
@@ -259,7 +260,7 @@ for mode in "${modes[@]}"; do
         *) echo "unknown mode $mode (plain, sanitize, valgrind)" >&2; exit 2 ;;
     esac
     ok=1
-    for prog in test_api test_upload test_events; do
+    for prog in test_api test_upload test_events test_bad_input; do
         build "$bin/$prog" "$root/tests/c/$prog.c" "${extra[@]}" || ok=0
     done
     build "$bin/upload" "$root/examples/c/upload.c" "${extra[@]}" || ok=0
@@ -270,7 +271,7 @@ for mode in "${modes[@]}"; do
         continue
     fi
     rm -f "$work"/valgrind-*.log
-    for prog in test_api test_upload test_events; do
+    for prog in test_api test_upload test_events test_bad_input; do
         files="$work/files-$mode-$prog"
         rm -rf "$files" && mkdir -p "$files"
         VOD_TEST_DIR="$files" VOD_TEST_SEED="$seed_base$mode_index" \
