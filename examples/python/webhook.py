@@ -111,6 +111,12 @@ def make_handler(
     return Handler
 
 
+class GracefulServer(http.server.ThreadingHTTPServer):
+    # Non-daemon handler threads: on Ctrl-C, leaving the `with` block (server_close) waits for
+    # the events already answered to be handled, instead of dropping them.
+    daemon_threads = False
+
+
 def serve(args: argparse.Namespace) -> int:
     token = args.token or os.environ.get("VOD_WEBHOOK_TOKEN") or None
     if token is None:
@@ -118,7 +124,7 @@ def serve(args: argparse.Namespace) -> int:
     seen: set[str] = set()
     lock = threading.Lock()
     handler = make_handler(args.path, token, lambda e: handle_event(e, seen, lock))
-    with http.server.ThreadingHTTPServer((args.host, args.port), handler) as httpd:
+    with GracefulServer((args.host, args.port), handler) as httpd:
         port = httpd.server_address[1]
         print(f"listening on http://{args.host}:{port}{args.path}", flush=True)
         try:
