@@ -17,7 +17,7 @@ from conftest import PART, MakeFile, client_for
         ({"part_size": -1}, "part_size"),
         ({"concurrency": 0}, "concurrency"),
         ({"concurrency": 1000}, "concurrency"),
-        ({"max_attempts": 0}, "max_attempts"),
+        ({"max_attempts": 0}, "max.attempts"),
         ({"request_timeout": 0}, "request_timeout"),
         ({"connect_timeout": -1.5}, "connect_timeout"),
         ({"retry_base_delay": float("nan")}, "retry_base_delay"),

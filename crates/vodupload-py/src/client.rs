@@ -186,8 +186,10 @@ fn seconds(name: &str, v: f64) -> PyResult<Duration> {
     Ok(Duration::from_secs_f64(v))
 }
 
+/// Converts to the core's unsigned type; zero passes through, so the core's range check (and its
+/// message, the same in every face) decides.
 fn positive<T: TryFrom<i64>>(name: &str, v: i64) -> PyResult<T> {
-    if v < 1 {
+    if v < 0 {
         return Err(PyValueError::new_err(format!(
             "{name} must be at least 1, not {v}"
         )));
