@@ -449,3 +449,19 @@ fn a_cancelled_upload_stays_cancelled() {
     assert_eq!(up.finish().unwrap_err().kind(), ErrorKind::Cancelled);
     assert_eq!(emu.stats().finish_calls, 0);
 }
+
+#[test]
+fn dots_inside_a_name_are_a_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = random_file(dir.path(), "my..clip.v2.mp4", 1000, 51);
+    let emu = emulator();
+    let r = client_for(&emu, |_| {})
+        .upload(
+            &file,
+            &UploadOptions::default(),
+            &no_progress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+    assert!(r.url.ends_with(".mp4"), "{}", r.url);
+}

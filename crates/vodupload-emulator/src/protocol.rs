@@ -380,8 +380,10 @@ pub(crate) fn check_file_name(name: &str) -> Result<(), Reply> {
             "fileName must not contain {c:?} (forbidden: \\ / : * ? \" < > and control characters)"
         )));
     }
-    if name.contains("..") || name.chars().all(|c| c == '.') {
-        return Err(Reply::protocol("fileName must not contain \"..\""));
+    // `../x` is already refused for its `/`; a name of dots alone would be a path of its own.
+    // Dots inside a name ("my..clip") are a name like any other.
+    if name.chars().all(|c| c == '.') {
+        return Err(Reply::protocol("fileName must not be only dots"));
     }
     Ok(())
 }

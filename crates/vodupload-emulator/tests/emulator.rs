@@ -506,6 +506,7 @@ fn init_protocol_errors() {
         (with("fileName", "a<b"), "must not contain"),
         (with("fileName", "a\\b"), "must not contain"),
         (with("fileName", "../up"), "must not contain"),
+        (with("fileName", ".."), "only dots"),
         (with("fileName", ""), "fileName"),
         (without("fileName"), "missing parameter fileName"),
         (with("fileSha", "abc"), "fileSha"),
