@@ -10,9 +10,10 @@
 //!   process's peak RSS the memory of the process it was exec'd from: a direct child of this
 //!   process would report this process's peak (emulator included) whenever it is the larger.
 //! - Times within a child's run come from its debug log (`RUST_LOG=vodupload=debug`), each line
-//!   stamped as it arrives on the pipe, counted from the spawn: InitUpload answered, first and last
-//!   UploadPart answered. "To InitUpload" therefore includes the process start, opening the file,
-//!   hashing it and one InitUpload round trip.
+//!   stamped (CLOCK_MONOTONIC) as it arrives on the pipe, counted from the moment the intermediary
+//!   spawns it (stamped by the intermediary): InitUpload answered, first and last UploadPart
+//!   answered. "To InitUpload" therefore includes the process start, opening the file, hashing it
+//!   and one InitUpload round trip; a late read of a line can only make a time longer.
 //! - The floor is measured in the same run: SHA-1 (streaming) and MD5 (one per part) over an
 //!   in-memory part-sized buffer, on one thread, with the same hash crates the core uses, as thread
 //!   CPU time (best of three), so other load on the machine disturbs it little. SHA-1 alone over
@@ -380,6 +381,21 @@ mod unix {
         d.as_secs_f64() * GIB as f64 / bytes as f64
     }
 
+    /// CLOCK_MONOTONIC, which (unlike `Instant`) two processes can compare.
+    fn monotonic() -> Duration {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    }
+
+    fn parse_nanos(s: &str) -> Option<Duration> {
+        s.parse::<u64>().ok().map(Duration::from_nanos)
+    }
+
     /// CPU time of the calling thread.
     fn thread_cpu() -> Duration {
         let mut ts = libc::timespec {
@@ -460,10 +476,11 @@ mod unix {
         }
     }
 
-    /// The intermediary's stderr line just before it starts the upload: times count from it.
+    /// The intermediary's stderr line just before it starts the upload, `{SPAWNING} T_NS` (the
+    /// [`monotonic`] clock): times count from it.
     const SPAWNING: &str = "vodupload-bench: spawning";
-    /// The intermediary's last stderr line: `{RUSAGE} STATUS USER_US SYS_US MAXRSS_BYTES`, STATUS
-    /// being `exit=N` or `signal=N`.
+    /// The intermediary's last stderr line: `{RUSAGE} STATUS USER_US SYS_US MAXRSS_BYTES T_NS`,
+    /// STATUS being `exit=N` or `signal=N`, T_NS when the upload was seen to end.
     const RUSAGE: &str = "vodupload-bench: rusage";
 
     /// `--measure`: runs `vodupload COMMAND...` and reports how it ended and what it used. This
@@ -474,7 +491,8 @@ mod unix {
         let exe = std::env::current_exe().map_err(|e| {
             Failure::other(format!("cannot find this executable to run uploads: {e}"))
         })?;
-        eprintln!("{SPAWNING}");
+        // Stamped here, not when the parent reads the line: a busy parent may read it late.
+        eprintln!("{SPAWNING} {}", monotonic().as_nanos());
         // stdout and stderr are inherited: the parent reads them directly.
         let child = Command::new(exe)
             .args(command)
@@ -518,6 +536,7 @@ mod unix {
                 return Err(Failure::other(format!("cannot wait for the upload: {e}")));
             }
         }
+        let ended = monotonic();
         let (status, usage) = {
             let mut done = reaped.lock().unwrap_or_else(|e| e.into_inner());
             *done = true;
@@ -535,9 +554,10 @@ mod unix {
             usage.ru_maxrss as u64 * KIB
         };
         eprintln!(
-            "{RUSAGE} {how} {} {} {maxrss}",
+            "{RUSAGE} {how} {} {} {maxrss} {}",
             timeval(usage.ru_utime).as_micros(),
-            timeval(usage.ru_stime).as_micros()
+            timeval(usage.ru_stime).as_micros(),
+            ended.as_nanos()
         );
         Ok(())
     }
@@ -861,7 +881,7 @@ mod unix {
                 let _ = stdout.read_to_string(&mut s);
                 s
             });
-            let (tx, rx) = mpsc::channel::<(Instant, String)>();
+            let (tx, rx) = mpsc::channel::<(Duration, String)>();
             let err_thread = std::thread::spawn(move || {
                 let mut r = BufReader::new(stderr);
                 let mut buf = Vec::new();
@@ -871,7 +891,7 @@ mod unix {
                         Ok(0) | Err(_) => break,
                         Ok(_) => {
                             let line = String::from_utf8_lossy(&buf).trim_end().to_owned();
-                            if tx.send((Instant::now(), line)).is_err() {
+                            if tx.send((monotonic(), line)).is_err() {
                                 break;
                             }
                         }
@@ -880,18 +900,18 @@ mod unix {
             });
 
             let mut report = RunReport::default();
-            let mut start = Instant::now();
+            let mut start = monotonic();
             let mut end = None;
             let mut ended: Option<String> = None;
             let mut messages: Vec<String> = Vec::new();
             for (at, line) in rx {
-                let t = at.saturating_duration_since(start);
-                if line == SPAWNING {
-                    start = at;
+                let t = at.saturating_sub(start);
+                if let Some(rest) = line.strip_prefix(SPAWNING) {
+                    start = parse_nanos(rest.trim()).unwrap_or(at);
                 } else if let Some(rest) = line.strip_prefix(RUSAGE) {
-                    end = Some(at);
                     let f: Vec<&str> = rest.split_whitespace().collect();
-                    if let [how, user, sys, rss] = f[..] {
+                    if let [how, user, sys, rss, at_end] = f[..] {
+                        end = Some(parse_nanos(at_end).unwrap_or(at));
                         ended = Some(how.to_owned());
                         report.user = Duration::from_micros(user.parse().unwrap_or(0));
                         report.sys = Duration::from_micros(sys.parse().unwrap_or(0));
@@ -923,9 +943,7 @@ mod unix {
             drop(control);
             let _ = err_thread.join();
             let _ = child.wait();
-            report.wall = end
-                .unwrap_or_else(Instant::now)
-                .saturating_duration_since(start);
+            report.wall = end.unwrap_or_else(monotonic).saturating_sub(start);
             let out = out_thread.join().unwrap_or_default();
             let ended = ended.unwrap_or_default();
             let exited_ok = ended == "exit=0";
@@ -1283,7 +1301,7 @@ mod unix {
             .map(|r| {
                 let ratio = r.to_init().as_secs_f64() / r.sha1_alone().as_secs_f64();
                 format!(
-                    "{}: {ratio:.2} {}",
+                    "{}: {ratio:.3} {}",
                     fmt_size(r.size),
                     if r.size >= INIT_TARGET_MIN_SIZE {
                         yes_no(ratio <= INIT_RATIO_TARGET)
@@ -1303,7 +1321,7 @@ mod unix {
                 let cpu = per_gib(r.cpu(), r.size);
                 let ratio = cpu / floor_cpu;
                 format!(
-                    "{}: {ratio:.2} {}{}",
+                    "{}: {ratio:.3} {}{}",
                     fmt_size(r.size),
                     yes_no(ratio <= CPU_RATIO_TARGET),
                     floor.openssl.map_or(String::new(), |(s, m)| format!(
