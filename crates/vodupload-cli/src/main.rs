@@ -39,8 +39,8 @@ enum Command {
     /// Generate a video-sized random file, upload it to an embedded emulator, check the copy, upload
     /// it again (instant), and print what happened.
     Demo(demo::DemoArgs),
-    /// Measure upload speed, CPU and memory against the machine's SHA-1 and MD5 speed (an
-    /// in-process emulator; each upload a child process). See `vodupload bench --help`.
+    /// Measure uploads to an in-process emulator (time to InitUpload, client CPU per GiB, peak
+    /// RSS, cached resume, throughput against concurrency) against this machine's SHA-1 and MD5.
     Bench(bench::BenchArgs),
 }
 
