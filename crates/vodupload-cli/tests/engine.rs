@@ -465,3 +465,64 @@ fn dots_inside_a_name_are_a_name() {
         .unwrap();
     assert!(r.url.ends_with(".mp4"), "{}", r.url);
 }
+
+#[test]
+fn a_resume_with_the_cache_reads_nothing_before_sending() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = random_file(dir.path(), "rc.mp4", 12 * MIB + 3, 61);
+    let emu = emulator();
+    let cache = dir.path().join("fp");
+    let client = client_for(&emu, |o| {
+        o.fingerprint_cache = Some(cache.clone());
+        o.concurrency = 2;
+    });
+    let calls = AtomicUsize::new(0);
+    let stop_after_five =
+        |p: Progress| p.phase == Phase::Hashing || calls.fetch_add(1, Ordering::SeqCst) < 5;
+    let e = client
+        .upload(
+            &file,
+            &UploadOptions::default(),
+            &stop_after_five,
+            &CancelToken::new(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled);
+
+    // The cancelled run saved the MD5s its senders computed: the resume checks the server's list
+    // against them without reading a byte, and starts from what the server holds.
+    let first_upload_report = Mutex::new(None);
+    let hashing = AtomicUsize::new(0);
+    let progress = |p: Progress| {
+        match p.phase {
+            Phase::Hashing => {
+                hashing.fetch_add(1, Ordering::SeqCst);
+            }
+            Phase::Uploading => {
+                first_upload_report.lock().unwrap().get_or_insert(p.done);
+            }
+        }
+        true
+    };
+    let r = client
+        .upload(
+            &file,
+            &UploadOptions::default(),
+            &progress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        hashing.into_inner(),
+        2,
+        "no hashing pass: the SHA-1 came from the cache"
+    );
+    let start = first_upload_report.into_inner().unwrap().unwrap();
+    assert_eq!(
+        start,
+        r.parts_skipped as u64 * MIB,
+        "the first report already counts the server's parts"
+    );
+    assert!(r.parts_skipped >= 4, "{r:?}");
+    assert_eq!(sha1_url(&r.url, None), sha1_file(&file));
+}

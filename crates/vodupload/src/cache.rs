@@ -127,7 +127,9 @@ impl FingerprintCache {
         let json = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
         let mut tmp = tempfile_in(&self.dir)?;
         tmp.1.write_all(&json)?;
-        tmp.1.sync_all()?;
+        // No fsync: this is a cache, written often during an upload. The rename keeps readers
+        // from a half-written entry; after a power loss an entry may be empty or torn, and a
+        // damaged entry is ignored on load.
         std::fs::rename(&tmp.0, self.entry_path(id))
     }
 }

@@ -1,22 +1,23 @@
 //! The file's identity for the service: SHA-1 of the whole file and the MD5 of each part.
 //!
 //! SHA-1 is sequential and InitUpload waits for it, so it sets the pace: the reading thread feeds
-//! it and never waits for anything else. The part MD5s are independent; a second thread computes
-//! those it can from the same buffers while SHA-1 runs (using the other core), and any part it had
-//! no time for is hashed later by whoever sends the part, from the bytes it reads to send anyway.
-//! Either way each byte is MD5'd once and SHA-1'd once, and memory is a few parts.
+//! it and never waits for anything else. The part MD5s are independent; a second thread, at idle
+//! CPU priority, reads and hashes parts from the start while SHA-1 runs and stops when SHA-1 is
+//! done. Any part it had no time for is hashed later by whoever sends the part, from the bytes it
+//! reads to send anyway. Either way each byte is MD5'd once and SHA-1'd once.
+//!
+//! The MD5 thread reads the parts itself rather than being handed the SHA-1 thread's buffers:
+//! a second read from the page cache costs less than the hand-over (measured), and a thread that
+//! shares nothing can never hold the SHA-1 thread up.
 
 use std::fs::File;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use md5::{Digest as _, Md5};
 use sha1::Sha1;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::plan::PartPlan;
-
-/// Buffers that may wait for the MD5 thread; beyond that SHA-1 goes on without it.
-const MD5_QUEUE: usize = 3;
 
 /// What the service knows a file by.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,9 +30,9 @@ pub struct Fingerprint {
     pub part_md5: Vec<Option<String>>,
 }
 
-/// Reads `file` (of `file_size` bytes) once, with positional reads, for its SHA-1 and as many part
-/// MD5s as the second core gets done meanwhile. `progress(bytes_read)` is called per part;
-/// returning false stops with [`ErrorKind::Cancelled`].
+/// Reads `file` (of `file_size` bytes) with positional reads for its SHA-1, and computes as many
+/// part MD5s as spare CPU allows meanwhile. `progress(bytes_read)` is called per part; returning
+/// false stops with [`ErrorKind::Cancelled`].
 pub fn compute(
     file: &File,
     file_size: u64,
@@ -39,31 +40,32 @@ pub fn compute(
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Result<Fingerprint> {
     let plan = PartPlan::new(file_size, part_size)?;
-    let (to_md5, md5_in) = mpsc::sync_channel::<(usize, Vec<u8>)>(MD5_QUEUE);
-    let (give_back, free) = mpsc::channel::<Vec<u8>>();
-    for _ in 0..MD5_QUEUE.min(plan.count()) {
-        give_back
-            .send(Vec::with_capacity(part_size as usize))
-            .expect("the receiver is alive");
-    }
+    let sha1_done = AtomicBool::new(false);
 
     std::thread::scope(|s| {
-        let md5_thread = s.spawn(move || {
+        let md5_thread = s.spawn(|| {
+            lower_priority();
+            let mut buf = Vec::with_capacity(part_size as usize);
             let mut out = Vec::new();
-            for (index, buf) in md5_in {
-                out.push((index, hex(&Md5::digest(&buf))));
-                // The reader may be done; then nobody needs the buffer back.
-                let _ = give_back.send(buf);
+            for part in plan.parts() {
+                if sha1_done.load(Ordering::Relaxed) {
+                    break;
+                }
+                buf.resize(part.len as usize, 0);
+                if read_at(file, &mut buf, part.offset).is_err() {
+                    break; // the SHA-1 pass reports read errors
+                }
+                out.push((part.index, md5_hex(&buf)));
             }
             out
         });
 
-        let mut sha = Sha1::new();
-        let mut current: Vec<u8> = Vec::with_capacity(part_size as usize);
         let result = (|| {
+            let mut sha = Sha1::new();
+            let mut buf: Vec<u8> = Vec::with_capacity(part_size as usize);
             for part in plan.parts() {
-                current.resize(part.len as usize, 0);
-                read_at(file, &mut current, part.offset).map_err(|e| {
+                buf.resize(part.len as usize, 0);
+                read_at(file, &mut buf, part.offset).map_err(|e| {
                     if e.kind() == std::io::ErrorKind::UnexpectedEof {
                         Error::new(
                             ErrorKind::FileChanged,
@@ -76,15 +78,7 @@ pub fn compute(
                         Error::io(format_args!("cannot read at offset {}", part.offset), &e)
                     }
                 })?;
-                sha.update(&current);
-                // Hand the part to the MD5 thread only if a spare buffer is free, i.e. the thread
-                // keeps up; otherwise reuse ours and leave this MD5 for the sender.
-                if let Ok(spare) = free.try_recv() {
-                    let full = std::mem::replace(&mut current, spare);
-                    if to_md5.send((part.index, full)).is_err() {
-                        return Err(Error::new(ErrorKind::Io, "the MD5 thread stopped"));
-                    }
-                }
+                sha.update(&buf);
                 if !progress(part.offset + part.len) {
                     return Err(Error::new(
                         ErrorKind::Cancelled,
@@ -92,22 +86,34 @@ pub fn compute(
                     ));
                 }
             }
-            Ok(())
+            Ok(hex(&sha.finalize()))
         })();
-        drop(to_md5);
+        sha1_done.store(true, Ordering::Relaxed);
         let done = md5_thread.join().expect("the MD5 thread does not panic");
-        result?;
+        let sha1 = result?;
         let mut part_md5 = vec![None; plan.count()];
         for (index, md5) in done {
             part_md5[index] = Some(md5);
         }
         Ok(Fingerprint {
-            sha1: hex(&sha.finalize()),
+            sha1,
             file_size,
             part_size,
             part_md5,
         })
     })
+}
+
+/// Runs the calling thread only on otherwise idle CPU, so the opportunistic MD5s never slow the
+/// SHA-1 that InitUpload waits for, nor anything else on a busy server.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: plain syscall on the calling thread (pid 0) with a valid parameter struct; a
+        // failure only leaves the normal priority.
+        let _ = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
+    }
 }
 
 /// Positional read of exactly `buf.len()` bytes: no shared file cursor, so parallel parts and

@@ -23,6 +23,9 @@ use crate::transport::{Transport, cancelled};
 const NEEDED: u8 = 0;
 const STORED: u8 = 1;
 const SKIPPED: u8 = 2;
+/// Newly computed part MD5s between two saves of the fingerprint cache: a crash loses at most
+/// this many, which a resume must then read and hash again before it can skip them.
+const CACHE_SAVE_EVERY: usize = 16;
 
 /// What a finished upload reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +62,8 @@ pub struct Upload {
     /// first reads the part.
     part_md5: Vec<OnceLock<String>>,
     cache: Option<(FingerprintCache, FileIdentity)>,
+    /// MD5s computed since the last cache save.
+    unsaved_md5s: AtomicUsize,
     init_params: Vec<(String, String)>,
     states: Vec<AtomicU8>,
     instant: Mutex<Option<(String, String)>>,
@@ -177,8 +182,9 @@ impl Upload {
                 md5s = vec![None; plan.count()];
             }
         }
+        let plan_count = plan.count();
         let upload = Upload {
-            states: (0..plan.count()).map(|_| AtomicU8::new(NEEDED)).collect(),
+            states: (0..plan_count).map(|_| AtomicU8::new(NEEDED)).collect(),
             part_md5: md5s
                 .into_iter()
                 .map(|m| m.map_or_else(OnceLock::new, OnceLock::from))
@@ -190,6 +196,7 @@ impl Upload {
             plan,
             sha1: fp.sha1,
             cache,
+            unsaved_md5s: AtomicUsize::new(0),
             init_params,
             instant: Mutex::new(None),
             bytes_done: AtomicU64::new(0),
@@ -220,29 +227,41 @@ impl Upload {
                 *lock(&self.instant) = Some((file_id, url));
             }
             InitOutcome::Resume { parts, .. } => {
-                let (mut kept, mut bad) = (0usize, 0usize);
-                for listed in parts {
-                    let part = self.plan.part_at(listed.offset);
-                    match part {
-                        Some(p)
-                            if p.len == listed.data_size
-                                && self.md5_of(p.index)? == listed.data_md5 =>
-                        {
-                            if self.states[p.index].swap(SKIPPED, Ordering::SeqCst) != SKIPPED {
-                                kept += 1;
-                                self.bytes_done.fetch_add(p.len, Ordering::SeqCst);
-                            }
+                // The server's parts that fit our plan; the others will be sent again.
+                let (fitting, misfits): (Vec<_>, Vec<_>) = parts.into_iter().partition(|l| {
+                    self.plan
+                        .part_at(l.offset)
+                        .is_some_and(|p| p.len == l.data_size)
+                });
+                let indexes: Vec<usize> = fitting
+                    .iter()
+                    .filter_map(|l| self.plan.part_at(l.offset).map(|p| p.index))
+                    .collect();
+                self.hash_parts(&indexes)?;
+                let (mut kept, mut bad) = (0usize, misfits.len());
+                for (listed, &index) in fitting.iter().zip(&indexes) {
+                    let ours = self.part_md5[index].get().map(String::as_str);
+                    if ours == Some(listed.data_md5.as_str()) {
+                        if self.states[index].swap(SKIPPED, Ordering::SeqCst) != SKIPPED {
+                            kept += 1;
+                            self.bytes_done
+                                .fetch_add(listed.data_size, Ordering::SeqCst);
                         }
-                        _ => {
-                            bad += 1;
-                            log::warn!(
-                                "resume: the server's part at offset {} ({} bytes, md5 {}) does not match the file; it will be sent again",
-                                listed.offset,
-                                listed.data_size,
-                                listed.data_md5
-                            );
-                        }
+                    } else {
+                        bad += 1;
+                        log::warn!(
+                            "resume: the server's part at offset {} (md5 {}) does not match the file; it will be sent again",
+                            listed.offset,
+                            listed.data_md5
+                        );
                     }
+                }
+                for listed in &misfits {
+                    log::warn!(
+                        "resume: the server's part at offset {} ({} bytes) does not fit the file's parts; it will be sent again",
+                        listed.offset,
+                        listed.data_size
+                    );
                 }
                 log::info!(
                     "resume: the server holds {kept} of {} parts{}",
@@ -369,6 +388,10 @@ impl Upload {
                 });
             }
         });
+        if self.unsaved_md5s.load(Ordering::SeqCst) > 0 {
+            // Stopped or done: what was hashed serves the next run.
+            self.save_fingerprint();
+        }
         match first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
             Some(e) => Err(self.explain(e)),
             None if self.cancel.is_cancelled() => Err(cancelled()),
@@ -396,29 +419,13 @@ impl Upload {
             return Err(cancelled());
         }
         self.check_unchanged()?;
-        buf.resize(part.len as usize, 0);
-        read_at(&self.file, buf, part.offset).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                changed(&self.path)
-            } else {
-                Error::io(
-                    format_args!(
-                        "cannot read {} at offset {}",
-                        self.path.display(),
-                        part.offset
-                    ),
-                    &e,
-                )
-            }
-        })?;
+        self.read_part(index, buf)?;
+        let md5 = self.md5_from(index, buf);
         let params = [
             ("fileSha".to_owned(), self.sha1.clone()),
             ("offset".to_owned(), part.offset.to_string()),
             ("dataSize".to_owned(), part.len.to_string()),
-            (
-                "dataMd5".to_owned(),
-                self.part_md5[index].get_or_init(|| md5_hex(buf)).clone(),
-            ),
+            ("dataMd5".to_owned(), md5),
         ];
         let what = format!("part {index} (offset {})", part.offset);
         self.transport
@@ -439,13 +446,92 @@ impl Upload {
             .compare_exchange(NEEDED, STORED, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
         {
-            if let Some(p) = progress {
-                self.report(p, part.len);
-            } else {
-                self.bytes_done.fetch_add(part.len, Ordering::SeqCst);
-            }
+            self.add_done(progress, part.len);
         }
         Ok(())
+    }
+
+    /// Computes the MD5s of `indexes` not known yet, `concurrency` parts at a time (a resume
+    /// without a cache entry must read what the server lists before it can skip it).
+    fn hash_parts(&self, indexes: &[usize]) -> Result<()> {
+        let unknown: Vec<usize> = indexes
+            .iter()
+            .copied()
+            .filter(|&i| self.part_md5[i].get().is_none())
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let next = AtomicUsize::new(0);
+        let failure: Mutex<Option<Error>> = Mutex::new(None);
+        let workers = self.transport.options().concurrency.min(unknown.len());
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| {
+                    let mut buf = Vec::with_capacity(self.plan.part_size as usize);
+                    while let Some(&index) = unknown.get(next.fetch_add(1, Ordering::SeqCst)) {
+                        if lock(&failure).is_some() {
+                            return;
+                        }
+                        if let Err(e) = self.read_part(index, &mut buf) {
+                            *lock(&failure) = Some(e);
+                            return;
+                        }
+                        self.md5_from(index, &buf);
+                    }
+                });
+            }
+        });
+        match failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Reads part `index` into `buf`.
+    fn read_part(&self, index: usize, buf: &mut Vec<u8>) -> Result<()> {
+        let part = self.plan.part(index).expect("index from the plan");
+        buf.resize(part.len as usize, 0);
+        read_at(&self.file, buf, part.offset).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                changed(&self.path)
+            } else {
+                Error::io(
+                    format_args!(
+                        "cannot read {} at offset {}",
+                        self.path.display(),
+                        part.offset
+                    ),
+                    &e,
+                )
+            }
+        })
+    }
+
+    /// Counts `len` more bytes the server holds, reporting them when there is a callback.
+    fn add_done(&self, progress: Option<ProgressFn<'_>>, len: u64) {
+        match progress {
+            Some(p) => self.report(p, len),
+            None => {
+                self.bytes_done.fetch_add(len, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// The MD5 of part `index`, whose bytes are `data`: the known one, or computed now (and saved
+    /// to the fingerprint cache every so often, so a crash does not lose them all).
+    fn md5_from(&self, index: usize, data: &[u8]) -> String {
+        let mut fresh = false;
+        let md5 = self.part_md5[index]
+            .get_or_init(|| {
+                fresh = true;
+                md5_hex(data)
+            })
+            .clone();
+        if fresh && self.unsaved_md5s.fetch_add(1, Ordering::SeqCst) + 1 >= CACHE_SAVE_EVERY {
+            self.save_fingerprint();
+        }
+        md5
     }
 
     /// Adds `delta` to the bytes done and reports, under one lock so reports never go backwards.
@@ -578,21 +664,10 @@ impl Upload {
             .count()
     }
 
-    /// Our MD5 of part `index`, reading the part if nobody hashed it yet.
-    fn md5_of(&self, index: usize) -> Result<String> {
-        if let Some(m) = self.part_md5[index].get() {
-            return Ok(m.clone());
-        }
-        let part = self.plan.part(index).expect("index from the plan");
-        let mut buf = vec![0u8; part.len as usize];
-        read_at(&self.file, &mut buf, part.offset)
-            .map_err(|e| Error::io(format_args!("cannot read {}", self.path.display()), &e))?;
-        Ok(self.part_md5[index].get_or_init(|| md5_hex(&buf)).clone())
-    }
-
     /// Records every MD5 now known, so a later re-upload or resume need not hash again.
     fn save_fingerprint(&self) {
         if let Some((cache, id)) = &self.cache {
+            self.unsaved_md5s.store(0, Ordering::SeqCst);
             cache.store(
                 id,
                 &Fingerprint {
