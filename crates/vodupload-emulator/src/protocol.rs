@@ -669,7 +669,9 @@ mod tests {
         assert!(check_file_name("my video 01").is_ok());
         assert!(check_file_name("").is_err());
         assert!(check_file_name("a/b").is_err());
-        assert!(check_file_name("a..b").is_err());
+        assert!(check_file_name("a..b").is_ok());
+        assert!(check_file_name("..").is_err());
+        assert!(check_file_name(".").is_err());
         assert!(check_file_name(&"x".repeat(41)).is_err());
         assert!(check_file_name(&"x".repeat(40)).is_ok());
         assert!(check_file_name("中文中文中文中文中文中文中文").is_err()); // 42 bytes
