@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use vodupload::{
-    CancelToken, Client, ClientOptions, Credentials, ErrorKind, UploadOptions, no_progress,
-};
+use vodupload::{Client, ClientOptions, Credentials, ErrorKind, no_progress};
 use vodupload_emulator::{Emulator, EmulatorConfig};
+
+mod common;
+use common::upload_with;
 
 /// A one-shot fake upload host that answers every request with `response`.
 fn fake_server(response: Vec<u8>) -> String {
@@ -285,15 +286,7 @@ fn the_library_gives_the_same_kinds() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.mp4");
     std::fs::write(&good, vec![1u8; 3000]).unwrap();
-    let up = |c: &Client, path: &Path| {
-        c.upload(
-            path,
-            &UploadOptions::default(),
-            &no_progress,
-            &CancelToken::new(),
-        )
-        .unwrap_err()
-    };
+    let up = |c: &Client, path: &Path| upload_with(c, path, &no_progress).unwrap_err();
     let html = fake_server(http_200(b"<html>hi</html>"));
     let e = up(&client(&html, "k", "i"), &good);
     assert_eq!((e.kind(), e.is_transient()), (ErrorKind::Protocol, true));

@@ -221,13 +221,7 @@ fn twenty_uploads_survive_injected_faults() {
         rng_state = rng_state.wrapping_mul(6364136223846793005).wrapping_add(1);
         let size = 1 + (rng_state >> 33) % (5 * MIB);
         let file = random_file(dir.path(), &format!("f{i}.mp4"), size, 100 + i);
-        let r = client
-            .upload(
-                &file,
-                &UploadOptions::default(),
-                &no_progress,
-                &CancelToken::new(),
-            )
+        let r = upload_with(&client, &file, &no_progress)
             .unwrap_or_else(|e| panic!("upload {i} ({size} bytes) failed: {e}"));
         assert_eq!(sha1_url(&r.url, None), sha1_file(&file), "upload {i}");
     }
@@ -245,14 +239,7 @@ fn wrong_key_fails_at_once_naming_the_code() {
     let file = random_file(dir.path(), "k.mp4", 1000, 5);
     let emu = Emulator::start(EmulatorConfig::default()).unwrap();
     let client = fast_client(&emu, Some("not-the-key"));
-    let e = client
-        .upload(
-            &file,
-            &UploadOptions::default(),
-            &no_progress,
-            &CancelToken::new(),
-        )
-        .unwrap_err();
+    let e = upload_with(&client, &file, &no_progress).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Auth);
     assert!(e.to_string().contains("-10002"), "{e}");
     assert!(!e.to_string().contains("not-the-key"));

@@ -35,14 +35,7 @@ fn progress_is_monotonic_and_reaches_the_total() {
         seen.lock().unwrap().push(p);
         true
     };
-    let r = client
-        .upload(
-            &file,
-            &UploadOptions::default(),
-            &progress,
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let r = upload_with(&client, &file, &progress).unwrap();
     let seen = seen.into_inner().unwrap();
     let uploading: Vec<u64> = seen
         .iter()
@@ -73,14 +66,7 @@ fn cancel_from_progress_then_resume() {
     let calls = AtomicUsize::new(0);
     let stop_after_four =
         |p: Progress| p.phase == Phase::Hashing || calls.fetch_add(1, Ordering::SeqCst) < 4;
-    let e = client
-        .upload(
-            &file,
-            &UploadOptions::default(),
-            &stop_after_four,
-            &CancelToken::new(),
-        )
-        .unwrap_err();
+    let e = upload_with(&client, &file, &stop_after_four).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Cancelled);
     assert!(e.to_string().contains("resumes"), "{e}");
     let stored = emu.stats().parts_stored;
@@ -89,14 +75,7 @@ fn cancel_from_progress_then_resume() {
         "parts stored before the stop: {stored}"
     );
 
-    let r = client
-        .upload(
-            &file,
-            &UploadOptions::default(),
-            &no_progress,
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let r = upload_with(&client, &file, &no_progress).unwrap();
     assert!(r.parts_skipped >= 3, "{r:?}");
     assert_eq!(r.parts_skipped + r.parts_uploaded, 12);
     assert_eq!(sha1_url(&r.url, None), sha1_file(&file));
@@ -108,14 +87,7 @@ fn step_api_with_resume() {
     let file = random_file(dir.path(), "s.flv", 5 * MIB + 100, 3);
     let emu = emulator();
     let client = client_for(&emu, |_| {});
-    let up = client
-        .begin(
-            &file,
-            &UploadOptions::default(),
-            &no_progress,
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let up = begin(&client, &file).unwrap();
     assert_eq!(up.part_count(), 6);
     assert_eq!(up.parts_needed(), (0..6).collect::<Vec<_>>());
     // Out of order, and stop half way.
@@ -129,14 +101,7 @@ fn step_api_with_resume() {
     assert!(up.upload_part(99).is_err());
     drop(up);
 
-    let up = client
-        .begin(
-            &file,
-            &UploadOptions::default(),
-            &no_progress,
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let up = begin(&client, &file).unwrap();
     assert_eq!(up.parts_needed(), vec![2, 3, 5]);
     assert_eq!(up.bytes_done(), 3 * MIB);
     for i in up.parts_needed() {
@@ -147,14 +112,7 @@ fn step_api_with_resume() {
     assert_eq!(up.finish().unwrap(), r, "finish is idempotent");
     assert_eq!(sha1_url(&r.url, None), sha1_file(&file));
 
-    let again = client
-        .begin(
-            &file,
-            &UploadOptions::default(),
-            &no_progress,
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let again = begin(&client, &file).unwrap();
     assert!(again.is_instant());
     assert!(again.parts_needed().is_empty());
     let r2 = again.finish().unwrap();
@@ -168,26 +126,12 @@ fn resume_adopts_the_servers_part_size() {
     let file = random_file(dir.path(), "ps.mp4", 3 * MIB + 1, 4);
     let emu = emulator();
     let small = client_for(&emu, |o| o.part_size = 524_288);
-    let up = small
-        .begin(
-            &file,
-            &UploadOptions::default(),
-            &no_progress,
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let up = begin(&small, &file).unwrap();
     up.upload_part(0).unwrap();
     up.upload_part(3).unwrap();
     drop(up);
     let big = client_for(&emu, |o| o.part_size = MIB);
-    let r = big
-        .upload(
-            &file,
-            &UploadOptions::default(),
-            &no_progress,
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let r = upload_with(&big, &file, &no_progress).unwrap();
     assert_eq!(r.parts_total, 7, "the 512 KiB plan of the first attempt");
     assert_eq!(r.parts_skipped, 2);
     assert_eq!(sha1_url(&r.url, None), sha1_file(&file));
@@ -204,14 +148,7 @@ fn clock_skew_is_corrected_from_the_date_header() {
     })
     .unwrap();
     let client = client_for(&emu, |o| o.max_attempts = 2);
-    let r = client
-        .upload(
-            &file,
-            &UploadOptions::default(),
-            &no_progress,
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let r = upload_with(&client, &file, &no_progress).unwrap();
     assert_eq!(sha1_url(&r.url, None), sha1_file(&file));
     assert!(
         emu.stats().errors_returned >= 1,
@@ -225,14 +162,7 @@ fn a_file_that_changes_mid_upload_is_refused() {
     let file = random_file(dir.path(), "grow.mp4", 3 * MIB, 6);
     let emu = emulator();
     let client = client_for(&emu, |_| {});
-    let up = client
-        .begin(
-            &file,
-            &UploadOptions::default(),
-            &no_progress,
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let up = begin(&client, &file).unwrap();
     up.upload_part(0).unwrap();
     std::fs::OpenOptions::new()
         .append(true)
@@ -258,16 +188,7 @@ fn eight_threads_share_one_client() {
             .iter()
             .map(|f| {
                 let client = &client;
-                s.spawn(move || {
-                    client
-                        .upload(
-                            f,
-                            &UploadOptions::default(),
-                            &no_progress,
-                            &CancelToken::new(),
-                        )
-                        .unwrap()
-                })
+                s.spawn(move || upload_with(client, f, &no_progress).unwrap())
             })
             .collect();
         for (h, f) in handles.into_iter().zip(&files) {
@@ -291,14 +212,7 @@ fn retries_run_out_on_persistent_faults() {
     })
     .unwrap();
     let client = client_for(&emu, |o| o.max_attempts = 3);
-    let e = client
-        .upload(
-            &file,
-            &UploadOptions::default(),
-            &no_progress,
-            &CancelToken::new(),
-        )
-        .unwrap_err();
+    let e = upload_with(&client, &file, &no_progress).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Server);
     assert!(e.server().unwrap().can_retry);
     assert!(e.to_string().contains("after 3 attempts"), "{e}");
@@ -320,14 +234,7 @@ fn unreachable_endpoint_is_a_network_error() {
     o.max_attempts = 2;
     o.retry_base_delay = Duration::from_millis(1);
     let client = Client::new(Credentials::new("id", "key").unwrap(), o).unwrap();
-    let e = client
-        .upload(
-            &file,
-            &UploadOptions::default(),
-            &no_progress,
-            &CancelToken::new(),
-        )
-        .unwrap_err();
+    let e = upload_with(&client, &file, &no_progress).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Network, "{e}");
 }
 
@@ -346,14 +253,7 @@ fn fingerprint_cache_skips_hashing_and_never_goes_stale() {
             }
             true
         };
-        let r = client
-            .upload(
-                &file,
-                &UploadOptions::default(),
-                &progress,
-                &CancelToken::new(),
-            )
-            .unwrap();
+        let r = upload_with(client, &file, &progress).unwrap();
         (n.into_inner(), r)
     };
     let (first, r1) = hashing_reports(&client);
@@ -387,14 +287,7 @@ fn finish_recovers_parts_the_server_lost() {
     let emu = Emulator::start(config("127.0.0.1:0".parse().unwrap())).unwrap();
     let addr = emu.addr();
     let client = client_for(&emu, |o| o.max_attempts = 8);
-    let up = client
-        .begin(
-            &file,
-            &UploadOptions::default(),
-            &no_progress,
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let up = begin(&client, &file).unwrap();
     up.upload_parts(None, &no_progress).unwrap();
     emu.shutdown();
 
@@ -435,14 +328,7 @@ fn a_cancelled_upload_stays_cancelled() {
     let file = random_file(dir.path(), "cx.mp4", 2 * MIB + 1, 41);
     let emu = emulator();
     let client = client_for(&emu, |_| {});
-    let up = client
-        .begin(
-            &file,
-            &UploadOptions::default(),
-            &no_progress,
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let up = begin(&client, &file).unwrap();
     up.upload_part(0).unwrap();
     up.cancel_token().cancel();
     assert_eq!(up.upload_part(1).unwrap_err().kind(), ErrorKind::Cancelled);
@@ -479,14 +365,7 @@ fn a_resume_with_the_cache_reads_nothing_before_sending() {
     let calls = AtomicUsize::new(0);
     let stop_after_five =
         |p: Progress| p.phase == Phase::Hashing || calls.fetch_add(1, Ordering::SeqCst) < 5;
-    let e = client
-        .upload(
-            &file,
-            &UploadOptions::default(),
-            &stop_after_five,
-            &CancelToken::new(),
-        )
-        .unwrap_err();
+    let e = upload_with(&client, &file, &stop_after_five).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Cancelled);
 
     // The cancelled run saved the MD5s its senders computed: the resume checks the server's list
@@ -504,14 +383,7 @@ fn a_resume_with_the_cache_reads_nothing_before_sending() {
         }
         true
     };
-    let r = client
-        .upload(
-            &file,
-            &UploadOptions::default(),
-            &progress,
-            &CancelToken::new(),
-        )
-        .unwrap();
+    let r = upload_with(&client, &file, &progress).unwrap();
     assert_eq!(
         hashing.into_inner(),
         2,

@@ -10,10 +10,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::Value;
-use vodupload::{
-    CancelToken, Client, ClientOptions, Credentials, ErrorKind, SignatureMethod, UploadOptions,
-    no_progress,
-};
+use vodupload::{Client, ClientOptions, Credentials, ErrorKind, SignatureMethod, no_progress};
 use vodupload_emulator::{Emulator, EmulatorConfig, Faults};
 
 mod common;
@@ -321,15 +318,7 @@ fn cli_parse_checks_event_json() {
 
 fn upload(client: &Client, dir: &Path, seed: u64) -> String {
     let file = random_file(dir, &format!("v{seed}.mp4"), 3000 + seed, seed);
-    client
-        .upload(
-            &file,
-            &UploadOptions::default(),
-            &no_progress,
-            &CancelToken::new(),
-        )
-        .unwrap()
-        .file_id
+    upload_with(client, &file, &no_progress).unwrap().file_id
 }
 
 #[test]

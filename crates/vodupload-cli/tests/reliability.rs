@@ -6,9 +6,7 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use vodupload::{
-    CancelToken, Client, ClientOptions, Credentials, Phase, Progress, RateLimits, UploadOptions,
-};
+use vodupload::{Client, ClientOptions, Credentials, Phase, Progress, RateLimits};
 use vodupload_emulator::{Emulator, EmulatorConfig, Faults};
 
 mod common;
@@ -84,13 +82,7 @@ fn fault_soak() {
             *l = (p.phase, p.done);
             true
         };
-        let r = client
-            .upload(
-                &path,
-                &UploadOptions::default(),
-                &progress,
-                &CancelToken::new(),
-            )
+        let r = upload_with(&client, &path, &progress)
             .unwrap_or_else(|e| panic!("upload {i} of {size} bytes failed (seed {seed}): {e}"));
         if sha1_url(&r.url, None) != sha1_file(&path) {
             lost += 1;

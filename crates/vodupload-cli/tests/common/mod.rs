@@ -8,7 +8,10 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use sha1::{Digest, Sha1};
-use vodupload::{Client, ClientOptions, Credentials, RateLimits};
+use vodupload::{
+    CancelToken, Client, ClientOptions, Credentials, ProgressFn, RateLimits, Upload, UploadOptions,
+    UploadResult,
+};
 use vodupload_emulator::Emulator;
 
 pub const MIB: u64 = 1 << 20;
@@ -190,4 +193,28 @@ pub fn json_of(out: &Output) -> serde_json::Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("--json prints one JSON object")
+}
+
+/// `client.upload(path)` with default options and a fresh cancel token.
+pub fn upload_with(
+    client: &Client,
+    path: &Path,
+    progress: ProgressFn<'_>,
+) -> vodupload::Result<UploadResult> {
+    client.upload(
+        path,
+        &UploadOptions::default(),
+        progress,
+        &CancelToken::new(),
+    )
+}
+
+/// `client.begin(path)` with default options, no progress and a fresh cancel token.
+pub fn begin(client: &Client, path: &Path) -> vodupload::Result<Upload> {
+    client.begin(
+        path,
+        &UploadOptions::default(),
+        &vodupload::no_progress,
+        &CancelToken::new(),
+    )
 }
