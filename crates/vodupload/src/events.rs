@@ -43,8 +43,8 @@ use std::str::FromStr;
 
 use serde_json::{Map, Value};
 
-use crate::error::{Error, ErrorKind, Result, ServerError};
-use crate::protocol::preview;
+use crate::error::{Error, ErrorKind, Result};
+use crate::protocol::{Answerer, parse_envelope_from, preview, str_field};
 
 /// `eventType` of "Video Upload Completed".
 pub const NEW_FILE_UPLOAD: &str = "NewFileUpload";
@@ -134,14 +134,14 @@ impl Event {
         };
         Ok(Event {
             event_type,
-            version: text_field(o, "version"),
-            file_id: text_field(data, "fileId"),
-            file_url: text_field(data, "fileUrl"),
-            file_name: text_field(data, "fileName"),
-            source_type: text_field(data, "sourceType"),
-            source_context: text_field(data, "sourceContext"),
-            transcode_task_id: text_field(data, "transcodeTaskId"),
-            procedure_task_id: text_field(data, "procedureTaskId"),
+            version: str_field(o, "version"),
+            file_id: str_field(data, "fileId"),
+            file_url: str_field(data, "fileUrl"),
+            file_name: str_field(data, "fileName"),
+            source_type: str_field(data, "sourceType"),
+            source_context: str_field(data, "sourceContext"),
+            transcode_task_id: str_field(data, "transcodeTaskId"),
+            procedure_task_id: str_field(data, "procedureTaskId"),
             raw,
             value,
         })
@@ -315,59 +315,12 @@ pub(crate) fn confirm_params(handles: &[&str]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The envelope of the event API's answers (`code`, `message`, `codeDesc`, `canRetry`), as the
-/// upload host's: `code < 0` or 4000..=7000 is the service's error.
 fn parse_envelope(action: &str, body: &[u8]) -> Result<Map<String, Value>> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        protocol_error(format!(
-            "{action}: the event API's answer is not JSON ({e}); it starts with {:?}. Is the events endpoint right?",
-            preview(body)
-        ))
-        .transient(true)
-    })?;
-    let Value::Object(fields) = value else {
-        return Err(protocol_error(format!(
-            "{action}: the event API answered JSON that is not an object: {:?}",
-            preview(body)
-        ))
-        .transient(true));
-    };
-    let int = |k: &str| match fields.get(k) {
-        Some(Value::Number(n)) => n.as_i64(),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    };
-    let code = int("code").or_else(|| int("Code")).ok_or_else(|| {
-        protocol_error(format!(
-            "{action}: the event API's answer has no numeric \"code\": {:?}",
-            preview(body)
-        ))
-        .transient(true)
-    })?;
-    if code < 0 || (4000..=7000).contains(&code) {
-        let server = ServerError {
-            code,
-            message: text_field(&fields, "message").unwrap_or_default(),
-            code_desc: text_field(&fields, "codeDesc").unwrap_or_default(),
-            can_retry: int("canRetry") == Some(1)
-                || fields.get("canRetry") == Some(&Value::Bool(true)),
-        };
-        return Err(Error::from_server(action, server));
-    }
-    Ok(fields)
+    parse_envelope_from(Answerer::EVENT_API, action, body).map(|e| e.fields)
 }
 
 fn protocol_error(message: String) -> Error {
     Error::new(ErrorKind::Protocol, message)
-}
-
-/// A string field, or a number turned into one.
-fn text_field(o: &Map<String, Value>, k: &str) -> Option<String> {
-    match o.get(k)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 fn kind_of(v: &Value) -> &'static str {

@@ -12,36 +12,57 @@ pub struct Envelope {
     pub fields: Map<String, Value>,
 }
 
-/// Parses a response body. A `code < 0` becomes an `Err` carrying the server's verdict.
+/// Parses an upload host's response body. A `code < 0` becomes an `Err` carrying the server's
+/// verdict.
 pub fn parse_envelope(action: &str, body: &[u8]) -> Result<Envelope> {
+    parse_envelope_from(Answerer::UPLOAD_HOST, action, body)
+}
+
+/// Who answered, as messages name it and the option that points at it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Answerer {
+    pub(crate) name: &'static str,
+    pub(crate) option: &'static str,
+}
+
+impl Answerer {
+    pub(crate) const UPLOAD_HOST: Answerer = Answerer {
+        name: "the upload host",
+        option: "endpoint",
+    };
+    pub(crate) const EVENT_API: Answerer = Answerer {
+        name: "the event API",
+        option: "events endpoint",
+    };
+}
+
+/// The envelope every action of the API family answers with (`code`, `message`, `codeDesc`,
+/// `canRetry`): `code < 0` or 4000..=7000 is the service's error.
+pub(crate) fn parse_envelope_from(by: Answerer, action: &str, body: &[u8]) -> Result<Envelope> {
+    let malformed = |what: String| Error::new(ErrorKind::Protocol, what).transient(true);
     let value: Value = serde_json::from_slice(body).map_err(|e| {
-        Error::new(
-            ErrorKind::Protocol,
-            format!(
-                "{action}: the upload host's answer is not JSON ({e}); it starts with {:?}. Is the endpoint right?",
-                preview(body)
-            ),
-        )
-        .transient(true)
+        malformed(format!(
+            "{action}: {}'s answer is not JSON ({e}); it starts with {:?}. Is the {} right?",
+            by.name,
+            preview(body),
+            by.option
+        ))
     })?;
     let Value::Object(fields) = value else {
-        return Err(Error::new(
-            ErrorKind::Protocol,
-            format!("{action}: the upload host answered JSON that is not an object"),
-        )
-        .transient(true));
+        return Err(malformed(format!(
+            "{action}: {} answered JSON that is not an object: {:?}",
+            by.name,
+            preview(body)
+        )));
     };
     let code = int_field(&fields, "code")
         .or_else(|| int_field(&fields, "Code"))
         .ok_or_else(|| {
-            Error::new(
-                ErrorKind::Protocol,
-                format!(
-                    "{action}: the upload host's answer has no numeric \"code\": {:?}",
-                    preview(body)
-                ),
-            )
-            .transient(true)
+            malformed(format!(
+                "{action}: {}'s answer has no numeric \"code\": {:?}",
+                by.name,
+                preview(body)
+            ))
         })?;
     if code < 0 || (4000..=7000).contains(&code) {
         let server = ServerError {
@@ -167,7 +188,7 @@ fn int_field(o: &Map<String, Value>, k: &str) -> Option<i64> {
 }
 
 /// Strings arrive as strings or, for ids, as numbers.
-fn str_field(o: &Map<String, Value>, k: &str) -> Option<String> {
+pub(crate) fn str_field(o: &Map<String, Value>, k: &str) -> Option<String> {
     match o.get(k)? {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
