@@ -393,7 +393,8 @@ impl Upload {
             self.save_fingerprint();
         }
         match first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            Some(e) => Err(self.explain(e)),
+            // send_part already turned a failure on a changed file into FileChanged.
+            Some(e) => Err(e),
             None if self.cancel.is_cancelled() => Err(cancelled()),
             None => Ok(()),
         }
