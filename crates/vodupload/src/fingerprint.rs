@@ -1,10 +1,12 @@
 //! The file's identity for the service: SHA-1 of the whole file and the MD5 of each part.
 //!
 //! SHA-1 is sequential and InitUpload waits for it, so it sets the pace: the reading thread feeds
-//! it and never waits for anything else. The part MD5s are independent; a second thread, at idle
-//! CPU priority, reads and hashes parts from the start while SHA-1 runs and stops when SHA-1 is
-//! done. Any part it had no time for is hashed later by whoever sends the part, from the bytes it
-//! reads to send anyway. Either way each byte is MD5'd once and SHA-1'd once.
+//! it and never waits for anything else. The part MD5s are independent, so they are computed
+//! eight at a time in the SIMD lanes of one core ([`md5_lanes`], about 8x one stream's speed with
+//! AVX2): a second thread, at idle CPU priority, reads and hashes parts from the start while SHA-1
+//! runs, and stops when SHA-1 is done; with lanes it normally finishes first. Any part it had no
+//! time for is hashed later by whoever sends the part, from the bytes it reads to send anyway.
+//! Either way each byte is MD5'd once and SHA-1'd once.
 //!
 //! The MD5 thread reads the parts itself rather than being handed the SHA-1 thread's buffers:
 //! a second read from the page cache costs less than the hand-over (measured), and a thread that
@@ -13,11 +15,11 @@
 use std::fs::File;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use md5::{Digest as _, Md5};
-use sha1::Sha1;
+use md5_lanes::{Lanes, MAX_LANES};
+use sha1::{Digest as _, Sha1};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::plan::PartPlan;
+use crate::plan::{Part, PartPlan};
 
 /// What the service knows a file by.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,18 +47,15 @@ pub fn compute(
     std::thread::scope(|s| {
         let md5_thread = s.spawn(|| {
             lower_priority();
-            let mut buf = Vec::with_capacity(part_size as usize);
+            let parts: Vec<Part> = plan.parts().collect();
             let mut out = Vec::new();
-            for part in plan.parts() {
-                if sha1_done.load(Ordering::Relaxed) {
-                    break;
-                }
-                buf.resize(part.len as usize, 0);
-                if read_at(file, &mut buf, part.offset).is_err() {
-                    break; // the SHA-1 pass reports read errors
-                }
-                out.push((part.index, md5_hex(&buf)));
-            }
+            // A read error stops the side work only: the SHA-1 pass reports it.
+            let _ = md5_parts(
+                file,
+                &parts,
+                &|| sha1_done.load(Ordering::Relaxed),
+                &mut |index, md5| out.push((index, md5)),
+            );
             out
         });
 
@@ -102,6 +101,57 @@ pub fn compute(
             part_md5,
         })
     })
+}
+
+/// Bytes of each part read per round when hashing parts side by side: the buffer holds this for
+/// each of the eight lanes (4 MiB in all), whatever the part size.
+const LANE_CHUNK: usize = 512 * 1024;
+
+/// Computes the MD5 of each of `parts` and hands it to `done(index, md5)`, hashing up to eight
+/// parts of equal length side by side. Checks `stop()` between groups of parts and returns early
+/// when it says so. A read error comes back with the offset it happened at.
+pub(crate) fn md5_parts(
+    file: &File,
+    parts: &[Part],
+    stop: &dyn Fn() -> bool,
+    done: &mut dyn FnMut(usize, String),
+) -> std::result::Result<(), (u64, std::io::Error)> {
+    let mut buf = Vec::new();
+    let mut rest = parts;
+    while let Some(first) = rest.first() {
+        if stop() {
+            break;
+        }
+        let n = rest
+            .iter()
+            .take(MAX_LANES)
+            .take_while(|p| p.len == first.len)
+            .count();
+        let (group, tail) = rest.split_at(n);
+        rest = tail;
+        let len = first.len as usize;
+        let chunk = LANE_CHUNK.min(len);
+        buf.resize(chunk * n, 0);
+        let mut lanes = Lanes::new(n);
+        let mut at = 0;
+        loop {
+            let step = chunk.min(len - at);
+            for (row, part) in buf.chunks_mut(chunk).zip(group) {
+                let offset = part.offset + at as u64;
+                read_at(file, &mut row[..step], offset).map_err(|e| (offset, e))?;
+            }
+            let rows: Vec<&[u8]> = buf.chunks(chunk).map(|r| &r[..step]).collect();
+            at += step;
+            if at == len {
+                for (part, md5) in group.iter().zip(lanes.finish(&rows)) {
+                    done(part.index, hex(&md5));
+                }
+                break;
+            }
+            lanes.update(&rows);
+        }
+    }
+    Ok(())
 }
 
 /// Runs the calling thread only on otherwise idle CPU, so the opportunistic MD5s never slow the
@@ -151,7 +201,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Lowercase hex MD5 of `data`.
 pub fn md5_hex(data: &[u8]) -> String {
-    hex(&Md5::digest(data))
+    hex(&md5_lanes::md5(data))
 }
 
 /// Lowercase hex SHA-1 of `data`.
@@ -198,6 +248,42 @@ mod tests {
         );
         assert_eq!(calls.len(), 7);
         assert_eq!(*calls.last().unwrap(), 3_300_000);
+    }
+
+    /// Groups of up to eight equal parts, the short last part on its own, parts given out of
+    /// order and with gaps (as a resume lists them), sizes that are not multiples of 64: every
+    /// MD5 agrees with a one-shot MD5 of the part.
+    #[test]
+    fn md5_parts_in_lanes_match_one_shot() {
+        let data: Vec<u8> = (0..2_500_000u32).map(|i| (i ^ (i >> 9)) as u8).collect();
+        let f = file_with(&data);
+        for part_size in [524_288u64, 100_003, 1_500_000] {
+            let plan = PartPlan::new(data.len() as u64, part_size).unwrap();
+            let mut parts: Vec<Part> = plan.parts().collect();
+            parts.reverse();
+            parts.remove(1);
+            let mut got = Vec::new();
+            md5_parts(&f, &parts, &|| false, &mut |i, m| got.push((i, m))).unwrap();
+            assert_eq!(got.len(), parts.len(), "part size {part_size}");
+            for (index, md5) in got {
+                let p = plan.part(index).unwrap();
+                let range = p.offset as usize..(p.offset + p.len) as usize;
+                assert_eq!(md5, md5_hex(&data[range]), "part {index} at {part_size}");
+            }
+        }
+    }
+
+    #[test]
+    fn md5_parts_reports_where_a_read_failed() {
+        let f = file_with(&[7u8; 1000]);
+        let plan = PartPlan::new(3000, 1000).unwrap();
+        let parts: Vec<Part> = plan.parts().collect();
+        let (offset, e) = md5_parts(&f, &parts, &|| false, &mut |_, _| {}).unwrap_err();
+        assert_eq!(offset, 1000);
+        assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof);
+        let mut none = 0;
+        md5_parts(&f, &parts, &|| true, &mut |_, _| none += 1).unwrap();
+        assert_eq!(none, 0, "stop() is asked before any work");
     }
 
     #[test]

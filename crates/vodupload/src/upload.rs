@@ -452,33 +452,42 @@ impl Upload {
         Ok(())
     }
 
-    /// Computes the MD5s of `indexes` not known yet, `concurrency` parts at a time (a resume
-    /// without a cache entry must read what the server lists before it can skip it).
+    /// Computes the MD5s of `indexes` not known yet (a resume without a cache entry must read what
+    /// the server lists before it can skip it): groups of eight parts side by side in SIMD lanes,
+    /// one group per core at a time.
     fn hash_parts(&self, indexes: &[usize]) -> Result<()> {
-        let unknown: Vec<usize> = indexes
+        let unknown: Vec<Part> = indexes
             .iter()
-            .copied()
-            .filter(|&i| self.part_md5[i].get().is_none())
+            .filter(|&&i| self.part_md5[i].get().is_none())
+            .map(|&i| self.plan.part(i).expect("index from the plan"))
             .collect();
-        if unknown.is_empty() {
-            return Ok(());
-        }
+        let groups: Vec<&[Part]> = unknown.chunks(md5_lanes::MAX_LANES).collect();
         let next = AtomicUsize::new(0);
         let failure: Mutex<Option<Error>> = Mutex::new(None);
-        let workers = self.transport.options().concurrency.min(unknown.len());
+        // Hashing is all CPU: more threads than cores would only add buffers.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = self
+            .transport
+            .options()
+            .concurrency
+            .min(cores)
+            .min(groups.len());
         std::thread::scope(|s| {
             for _ in 0..workers {
                 s.spawn(|| {
-                    let mut buf = Vec::with_capacity(self.plan.part_size as usize);
-                    while let Some(&index) = unknown.get(next.fetch_add(1, Ordering::SeqCst)) {
-                        if lock(&failure).is_some() {
+                    while let Some(group) = groups.get(next.fetch_add(1, Ordering::SeqCst)) {
+                        let hashed = fingerprint::md5_parts(
+                            &self.file,
+                            group,
+                            &|| lock(&failure).is_some(),
+                            &mut |index, md5| {
+                                self.record_md5(index, || md5);
+                            },
+                        );
+                        if let Err((offset, e)) = hashed {
+                            *lock(&failure) = Some(self.read_error(offset, &e));
                             return;
                         }
-                        if let Err(e) = self.read_part(index, &mut buf) {
-                            *lock(&failure) = Some(e);
-                            return;
-                        }
-                        self.md5_from(index, &buf);
                     }
                 });
             }
@@ -493,20 +502,19 @@ impl Upload {
     fn read_part(&self, index: usize, buf: &mut Vec<u8>) -> Result<()> {
         let part = self.plan.part(index).expect("index from the plan");
         buf.resize(part.len as usize, 0);
-        read_at(&self.file, buf, part.offset).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                changed(&self.path)
-            } else {
-                Error::io(
-                    format_args!(
-                        "cannot read {} at offset {}",
-                        self.path.display(),
-                        part.offset
-                    ),
-                    &e,
-                )
-            }
-        })
+        read_at(&self.file, buf, part.offset).map_err(|e| self.read_error(part.offset, &e))
+    }
+
+    /// What a failed read of the file at `offset` means: the file got shorter, or an I/O error.
+    fn read_error(&self, offset: u64, e: &std::io::Error) -> Error {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            changed(&self.path)
+        } else {
+            Error::io(
+                format_args!("cannot read {} at offset {offset}", self.path.display()),
+                e,
+            )
+        }
     }
 
     /// Counts `len` more bytes the server holds, reporting them when there is a callback.
@@ -519,14 +527,19 @@ impl Upload {
         }
     }
 
-    /// The MD5 of part `index`, whose bytes are `data`: the known one, or computed now (and saved
-    /// to the fingerprint cache every so often, so a crash does not lose them all).
+    /// The MD5 of part `index`, whose bytes are `data`: the known one, or computed now.
     fn md5_from(&self, index: usize, data: &[u8]) -> String {
+        self.record_md5(index, || md5_hex(data))
+    }
+
+    /// The MD5 of part `index`: the known one, or `compute()`'s, kept (and saved to the
+    /// fingerprint cache every so often, so a crash does not lose them all).
+    fn record_md5(&self, index: usize, compute: impl FnOnce() -> String) -> String {
         let mut fresh = false;
         let md5 = self.part_md5[index]
             .get_or_init(|| {
                 fresh = true;
-                md5_hex(data)
+                compute()
             })
             .clone();
         if fresh && self.unsaved_md5s.fetch_add(1, Ordering::SeqCst) + 1 >= CACHE_SAVE_EVERY {
