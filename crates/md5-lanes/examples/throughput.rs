@@ -1,14 +1,14 @@
 //! Prints the MD5 throughput of one stream (md-5) and of full lanes, over the same bytes in
-//! memory: `cargo run --release -p md5-lanes --example throughput [MiB per message]`.
+//! memory: `cargo run --release -p md5-lanes --example throughput [KiB per message]`.
 
 use std::time::Instant;
 
 fn main() {
-    let mib: usize = std::env::args()
+    let kib: usize = std::env::args()
         .nth(1)
-        .map(|a| a.parse().expect("MiB per message, a number"))
-        .unwrap_or(1);
-    let len = mib << 20;
+        .map(|a| a.parse().expect("KiB per message, a number"))
+        .unwrap_or(1024);
+    let len = kib << 10;
     let n = md5_lanes::MAX_LANES;
     let msgs: Vec<Vec<u8>> = (0..n)
         .map(|i| (0..len).map(|j| (j * 31 + i * 7 + j / 977) as u8).collect())

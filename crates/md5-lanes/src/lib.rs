@@ -118,7 +118,7 @@ impl Lanes {
     pub fn update(&mut self, rows: &[&[u8]]) {
         let len = self.check_rows(rows);
         assert!(
-            len % 64 == 0,
+            len.is_multiple_of(64),
             "md5-lanes: update takes whole 64-byte blocks, got {len} bytes"
         );
         self.feed(rows, len);
@@ -209,7 +209,7 @@ impl Lanes {
 #[cfg(target_arch = "x86_64")]
 fn avx2_feed(state: &mut [[u32; MAX_LANES]; 4], rows: &[&[u8]], len: usize) {
     // What the kernel's reads rely on: cheap beside hashing even one block per row.
-    assert!(len % 64 == 0 && !rows.is_empty() && rows.iter().all(|r| r.len() >= len));
+    assert!(len.is_multiple_of(64) && !rows.is_empty() && rows.iter().all(|r| r.len() >= len));
     let ptrs: [*const u8; MAX_LANES] =
         std::array::from_fn(|i| rows.get(i).unwrap_or(&rows[0]).as_ptr());
     // SAFETY: the engine exists only where `simd_available()` found AVX2, and every pointer

@@ -526,7 +526,7 @@ pub(crate) fn part_params(p: &Params) -> Result<PartParams, Reply> {
 
 /// Checks a part's offset and dataSize against its session; returns the part's length.
 pub(crate) fn check_part_against(session: &SessionMeta, pp: &PartParams) -> Result<u64, Reply> {
-    if pp.offset % session.data_size != 0 {
+    if !pp.offset.is_multiple_of(session.data_size) {
         return Err(Reply::protocol(format!(
             "offset {} is not a multiple of the session's dataSize {}",
             pp.offset, session.data_size

@@ -69,7 +69,7 @@ impl SessionMeta {
     }
 
     fn valid_offset(&self, offset: u64) -> bool {
-        self.data_size > 0 && offset % self.data_size == 0 && offset < self.file_size
+        self.data_size > 0 && offset.is_multiple_of(self.data_size) && offset < self.file_size
     }
 }
 

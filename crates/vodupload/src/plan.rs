@@ -67,7 +67,7 @@ impl PartPlan {
 
     /// The part starting at `offset`, if `offset` is a part boundary inside the file.
     pub fn part_at(&self, offset: u64) -> Option<Part> {
-        if offset % self.part_size != 0 {
+        if !offset.is_multiple_of(self.part_size) {
             return None;
         }
         self.part((offset / self.part_size) as usize)
