@@ -9,6 +9,7 @@
 //! # Ok::<(), vodupload::Error>(())
 //! ```
 
+mod body;
 mod cache;
 mod client;
 pub mod config;

@@ -1,7 +1,8 @@
 //! One signed request, sent with retries: the only place that talks HTTP.
 //!
 //! Every attempt is signed afresh (new Nonce and Timestamp), because the service refuses a
-//! replayed signature; the body is a borrowed slice, so a retry can always send it again.
+//! replayed signature; the body is borrowed (bytes, or a range of the file read afresh), so a
+//! retry can always send it again.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use ureq::Agent;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
+use crate::body::{BodyReader, PartBody};
 use crate::config::{ClientOptions, MAX_CONCURRENCY};
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
@@ -17,6 +19,11 @@ use crate::pacing::Pacer;
 use crate::protocol::preview;
 use crate::signature::{encode_query, sign};
 
+/// ureq's send buffer per connection. A part whose MD5 is known is read from the file straight
+/// into it and written to the socket from it: 512 KiB (ureq's default is 128) means fewer, larger
+/// reads and writes, which cut the system time of sending by a fifth here (measured); it also
+/// bounds memory, one per connection, as the part-sized buffer each sender used to hold did.
+const OUTPUT_BUFFER: usize = 512 * 1024;
 /// Largest response body read; the service's answers are a few hundred bytes.
 const MAX_RESPONSE_BYTES: u64 = 256 * 1024;
 /// A clock this far from the server's is corrected when the server refuses a timestamp.
@@ -159,6 +166,7 @@ impl Transport {
             .http_status_as_error(false)
             .timeout_connect(Some(options.connect_timeout))
             .timeout_global(Some(options.request_timeout))
+            .output_buffer_size(OUTPUT_BUFFER)
             .max_idle_connections(MAX_CONCURRENCY * 2)
             .max_idle_connections_per_host(MAX_CONCURRENCY * 2)
             .user_agent(concat!("vodupload/", env!("CARGO_PKG_VERSION")))
@@ -188,7 +196,7 @@ impl Transport {
         &self,
         action: &str,
         params: &[(String, String)],
-        body: Option<&[u8]>,
+        body: Option<PartBody<'_>>,
         stop: &dyn Fn() -> bool,
         what: &str,
         retries: &AtomicU64,
@@ -214,7 +222,7 @@ impl Transport {
         api: Api,
         action: &str,
         params: &[(String, String)],
-        body: Option<&[u8]>,
+        body: Option<PartBody<'_>>,
         stop: &dyn Fn() -> bool,
         what: &str,
         retries: &AtomicU64,
@@ -289,7 +297,7 @@ impl Transport {
         api: Api,
         action: &str,
         params: &[(String, String)],
-        body: Option<&[u8]>,
+        body: Option<PartBody<'_>>,
         stop: &dyn Fn() -> bool,
     ) -> Result<RawResponse> {
         let endpoint = match api {
@@ -329,20 +337,25 @@ impl Transport {
             .agent
             .post(&url)
             .header("Content-Type", "application/octet-stream");
+        let mut reader: Option<BodyReader<'_>> = None;
         let result = match body {
             Some(b) => {
                 // Through a reader that checks `stop`, so a cancel lands mid-part on a slow link;
-                // the explicit length keeps the body length-delimited, not chunked.
-                let mut reader = StoppableReader {
-                    data: b,
-                    stop,
-                    since_check: 0,
-                };
+                // the explicit length keeps the body length-delimited, not chunked, which also
+                // lets ureq read it straight into its output buffer.
+                let r = reader.insert(b.reader(stop));
                 req.header("Content-Length", b.len().to_string())
-                    .send(ureq::SendBody::from_reader(&mut reader))
+                    .send(ureq::SendBody::from_reader(r))
             }
             None => req.send_empty(),
         };
+        if let Some((offset, e)) = reader.as_mut().and_then(BodyReader::take_file_error) {
+            // Our file failed us, not the network: no retry can help.
+            return Err(Error::io(
+                format_args!("cannot read the file at offset {offset} to send it"),
+                &e,
+            ));
+        }
         let mut resp = result.map_err(|e| map_ureq_error(action, endpoint, e))?;
         let status = resp.status().as_u16();
         let date = resp
@@ -440,29 +453,6 @@ fn http_status_error(action: &str, api: Api, status: u16, body: &[u8]) -> Error 
         ),
     )
     .transient(retry)
-}
-
-/// A part body that gives up (with an error) once the caller has stopped.
-struct StoppableReader<'a> {
-    data: &'a [u8],
-    stop: &'a dyn Fn() -> bool,
-    since_check: usize,
-}
-
-impl std::io::Read for StoppableReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        const CHECK_EVERY: usize = 64 * 1024;
-        if self.since_check >= CHECK_EVERY {
-            self.since_check = 0;
-            if (self.stop)() {
-                // Not `Interrupted`: readers' callers retry that kind.
-                return Err(std::io::Error::other("upload cancelled"));
-            }
-        }
-        let n = self.data.read(buf)?;
-        self.since_check += n;
-        Ok(n)
-    }
 }
 
 fn map_ureq_error(action: &str, endpoint: &Endpoint, e: ureq::Error) -> Error {

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::body::PartBody;
 use crate::cache::{FileIdentity, FingerprintCache};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fingerprint::{self, Fingerprint, md5_hex, read_at};
@@ -361,8 +362,9 @@ impl Upload {
         std::thread::scope(|s| {
             for _ in 0..workers {
                 s.spawn(|| {
-                    // One buffer per worker, reused for every part it sends.
-                    let mut buf = Vec::with_capacity(self.plan.part_size as usize);
+                    // One buffer per worker, reused for every part it must hash before sending;
+                    // untouched (no memory) when every MD5 is known.
+                    let mut buf = Vec::new();
                     loop {
                         if stop() {
                             return;
@@ -420,8 +422,23 @@ impl Upload {
             return Err(cancelled());
         }
         self.check_unchanged()?;
-        self.read_part(index, buf)?;
-        let md5 = self.md5_from(index, buf);
+        // With the MD5 known, the bytes go from the file to the socket; otherwise they are read
+        // here to be hashed, and sent from this buffer.
+        let (body, md5) = match self.part_md5[index].get() {
+            Some(md5) => (
+                PartBody::FileRange {
+                    file: &self.file,
+                    offset: part.offset,
+                    len: part.len,
+                },
+                md5.clone(),
+            ),
+            None => {
+                self.read_part(index, buf)?;
+                let md5 = self.md5_from(index, buf);
+                (PartBody::Bytes(buf), md5)
+            }
+        };
         let params = [
             ("fileSha".to_owned(), self.sha1.clone()),
             ("offset".to_owned(), part.offset.to_string()),
@@ -433,7 +450,7 @@ impl Upload {
             .call(
                 "UploadPart",
                 &params,
-                Some(buf),
+                Some(body),
                 stop,
                 &what,
                 &self.retries,
