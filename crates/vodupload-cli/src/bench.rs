@@ -1108,8 +1108,8 @@ mod unix {
         f.write_all_at(&b[..len], 0)
     }
 
-    /// Reads the whole file a part at a time with positional reads, as the core does; with
-    /// `sha1`, hashes it too. Returns wall and thread CPU time.
+    /// Reads the whole file a part at a time with positional reads into a cache-line-aligned
+    /// buffer, as the core does; with `sha1`, hashes it too. Returns wall and thread CPU time.
     fn read_file(
         path: &Path,
         size: u64,
@@ -1119,7 +1119,11 @@ mod unix {
         let start = Instant::now();
         let cpu = thread_cpu();
         let f = File::open(path)?;
-        let mut buf = vec![0u8; part as usize];
+        // Aligned as the core's buffers are: a buffer 16 bytes into a page (any large
+        // allocation's place) makes the copies out of the page cache ~10% slower.
+        let mut store = vec![0u8; part as usize + 64];
+        let at = store.as_ptr().align_offset(64);
+        let buf = &mut store[at..at + part as usize];
         let mut h = Sha1::new();
         let mut off = 0;
         while off < size {

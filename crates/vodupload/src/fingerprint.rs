@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use md5_lanes::{Lanes, MAX_LANES};
 use sha1::{Digest as _, Sha1};
 
+use crate::aligned::AlignedBuf;
 use crate::error::{Error, ErrorKind, Result};
 use crate::plan::{Part, PartPlan};
 
@@ -61,10 +62,10 @@ pub fn compute(
 
         let result = (|| {
             let mut sha = Sha1::new();
-            let mut buf: Vec<u8> = Vec::with_capacity(part_size as usize);
+            let mut store = AlignedBuf::new();
             for part in plan.parts() {
-                buf.resize(part.len as usize, 0);
-                read_at(file, &mut buf, part.offset).map_err(|e| {
+                let buf = store.resize(part.len as usize);
+                read_at(file, buf, part.offset).map_err(|e| {
                     if e.kind() == std::io::ErrorKind::UnexpectedEof {
                         Error::new(
                             ErrorKind::FileChanged,
@@ -77,7 +78,7 @@ pub fn compute(
                         Error::io(format_args!("cannot read at offset {}", part.offset), &e)
                     }
                 })?;
-                sha.update(&buf);
+                sha.update(store.as_slice());
                 if !progress(part.offset + part.len) {
                     return Err(Error::new(
                         ErrorKind::Cancelled,
@@ -116,7 +117,7 @@ pub(crate) fn md5_parts(
     stop: &dyn Fn() -> bool,
     done: &mut dyn FnMut(usize, String),
 ) -> std::result::Result<(), (u64, std::io::Error)> {
-    let mut buf = Vec::new();
+    let mut store = AlignedBuf::new();
     let mut rest = parts;
     while let Some(first) = rest.first() {
         if stop() {
@@ -131,16 +132,18 @@ pub(crate) fn md5_parts(
         rest = tail;
         let len = first.len as usize;
         let chunk = LANE_CHUNK.min(len);
-        buf.resize(chunk * n, 0);
+        // Each row starts on a cache line, as the whole buffer does (see aligned.rs).
+        let stride = chunk.next_multiple_of(64);
+        let buf = store.resize(stride * n);
         let mut lanes = Lanes::new(n);
         let mut at = 0;
         loop {
             let step = chunk.min(len - at);
-            for (row, part) in buf.chunks_mut(chunk).zip(group) {
+            for (row, part) in buf.chunks_mut(stride).zip(group) {
                 let offset = part.offset + at as u64;
                 read_at(file, &mut row[..step], offset).map_err(|e| (offset, e))?;
             }
-            let rows: Vec<&[u8]> = buf.chunks(chunk).map(|r| &r[..step]).collect();
+            let rows: Vec<&[u8]> = buf.chunks(stride).map(|r| &r[..step]).collect();
             at += step;
             if at == len {
                 for (part, md5) in group.iter().zip(lanes.finish(&rows)) {

@@ -9,6 +9,7 @@
 //! # Ok::<(), vodupload::Error>(())
 //! ```
 
+mod aligned;
 mod body;
 mod cache;
 mod client;

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::aligned::AlignedBuf;
 use crate::body::PartBody;
 use crate::cache::{FileIdentity, FingerprintCache};
 use crate::error::{Error, ErrorKind, Result};
@@ -339,7 +340,7 @@ impl Upload {
     /// Reads, checks and sends part `index` (with retries). Sending a part that is no longer
     /// needed does nothing and succeeds.
     pub fn upload_part(&self, index: usize) -> Result<()> {
-        let mut buf = Vec::new();
+        let mut buf = AlignedBuf::new();
         self.send_part(index, &mut buf, None, &|| self.cancel.is_cancelled())
     }
 
@@ -364,7 +365,7 @@ impl Upload {
                 s.spawn(|| {
                     // One buffer per worker, reused for every part it must hash before sending;
                     // untouched (no memory) when every MD5 is known.
-                    let mut buf = Vec::new();
+                    let mut buf = AlignedBuf::new();
                     loop {
                         if stop() {
                             return;
@@ -405,7 +406,7 @@ impl Upload {
     fn send_part(
         &self,
         index: usize,
-        buf: &mut Vec<u8>,
+        buf: &mut AlignedBuf,
         progress: Option<ProgressFn<'_>>,
         stop: &dyn Fn() -> bool,
     ) -> Result<()> {
@@ -435,8 +436,8 @@ impl Upload {
             ),
             None => {
                 self.read_part(index, buf)?;
-                let md5 = self.md5_from(index, buf);
-                (PartBody::Bytes(buf), md5)
+                let md5 = self.md5_from(index, buf.as_slice());
+                (PartBody::Bytes(buf.as_slice()), md5)
             }
         };
         let params = [
@@ -516,10 +517,9 @@ impl Upload {
     }
 
     /// Reads part `index` into `buf`.
-    fn read_part(&self, index: usize, buf: &mut Vec<u8>) -> Result<()> {
+    fn read_part(&self, index: usize, buf: &mut AlignedBuf) -> Result<()> {
         let part = self.plan.part(index).expect("index from the plan");
-        buf.resize(part.len as usize, 0);
-        read_at(&self.file, buf, part.offset).map_err(|e| self.read_error(part.offset, &e))
+        read_at(&self.file, buf.resize(part.len as usize), part.offset).map_err(|e| self.read_error(part.offset, &e))
     }
 
     /// What a failed read of the file at `offset` means: the file got shorter, or an I/O error.
