@@ -70,6 +70,7 @@ impl std::fmt::Debug for Lanes {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
 const INIT: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
 
 impl Lanes {
@@ -137,7 +138,6 @@ impl Lanes {
             let heads: Vec<&[u8]> = rows.iter().map(|r| &r[..whole]).collect();
             self.feed(&heads, whole);
         }
-        let total_len = self.len + len as u64;
         match &mut self.engine {
             Engine::Portable(hashers) => rows
                 .iter()
@@ -152,7 +152,7 @@ impl Lanes {
                 // The tail, 0x80, zeros, then the length in bits: one block, or two when the tail
                 // leaves fewer than 9 bytes free.
                 let tail = len - whole;
-                let total_bits = total_len.wrapping_mul(8);
+                let total_bits = (self.len + len as u64).wrapping_mul(8);
                 let padded = if tail < 56 { 64 } else { 128 };
                 let mut last = vec![0u8; padded * rows.len()];
                 for (block, row) in last.chunks_mut(padded).zip(rows) {

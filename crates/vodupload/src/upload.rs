@@ -519,7 +519,8 @@ impl Upload {
     /// Reads part `index` into `buf`.
     fn read_part(&self, index: usize, buf: &mut AlignedBuf) -> Result<()> {
         let part = self.plan.part(index).expect("index from the plan");
-        read_at(&self.file, buf.resize(part.len as usize), part.offset).map_err(|e| self.read_error(part.offset, &e))
+        read_at(&self.file, buf.resize(part.len as usize), part.offset)
+            .map_err(|e| self.read_error(part.offset, &e))
     }
 
     /// What a failed read of the file at `offset` means: the file got shorter, or an I/O error.
