@@ -20,8 +20,10 @@ use vodcore::{Phase, Progress};
 /// once (calls are serialised, and each happens-before the next); the hashing callback is called
 /// on the thread that called `vod_upload_file*` or `vod_upload_begin*`. `user_data` is passed
 /// through untouched, so it must stay valid, and be usable from those threads, until the call
-/// returns. The callback must return normally: no `longjmp`, no C++ exception out of it (either
-/// would abort the process), and no `vod_*` call on the same upload.
+/// returns. The callback must return normally, and must not call `vod_*` on the same upload. A
+/// `longjmp` or a C++ exception out of it is undefined behaviour: it unwinds through Rust frames
+/// that hold locks, threads and file handles, and nothing detects it (it may even seem to work);
+/// never do it. To stop from a callback, return non-zero.
 pub type vod_progress_cb =
     Option<unsafe extern "C" fn(user_data: *mut c_void, bytes_done: u64, bytes_total: u64) -> i32>;
 

@@ -1,33 +1,25 @@
-//! A part's body as the HTTP client reads it: bytes already in memory, or a range of the file
-//! read straight into the client's send buffer. Either way it gives up once the caller stops.
+//! A part's body as the HTTP client reads it: a range of the file, read straight into the
+//! client's send buffer, that gives up once the caller stops.
 //!
-//! When the part's MD5 is known (the hashing pass computes them all, or the cache had them),
-//! nothing needs the bytes but the socket, so they go from the page cache into ureq's output
-//! buffer with one positional read: no part-sized buffer per sender, and no copy from it into
-//! ureq's. A range is read afresh for every attempt, so retries work as with bytes.
+//! Every part's MD5 is known before it is sent (the hashing pass, the cache, or the sender's own
+//! lanes), and nothing else needs the bytes but the socket, so they go from the page cache into
+//! ureq's output buffer with one positional read: no part-sized buffer per sender, and no copy
+//! from it into ureq's. The range is read afresh for every attempt, so retries need nothing kept.
 
 use std::fs::File;
 use std::io::Read;
 
-/// What an UploadPart sends.
+use crate::positional::read_at_most;
+
+/// What an UploadPart sends: `len` bytes of `file` from `offset`.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum PartBody<'a> {
-    Bytes(&'a [u8]),
-    FileRange {
-        file: &'a File,
-        offset: u64,
-        len: u64,
-    },
+pub(crate) struct PartBody<'a> {
+    pub(crate) file: &'a File,
+    pub(crate) offset: u64,
+    pub(crate) len: u64,
 }
 
 impl<'a> PartBody<'a> {
-    pub(crate) fn len(&self) -> u64 {
-        match self {
-            PartBody::Bytes(b) => b.len() as u64,
-            PartBody::FileRange { len, .. } => *len,
-        }
-    }
-
     /// A reader over the body from its start, checking `stop` every 64 KiB.
     pub(crate) fn reader(self, stop: &'a dyn Fn() -> bool) -> BodyReader<'a> {
         BodyReader {
@@ -68,54 +60,32 @@ impl Read for BodyReader<'_> {
                 return Err(std::io::Error::other("upload cancelled"));
             }
         }
-        let left = self.body.len() - self.at;
+        let left = self.body.len - self.at;
         let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-        let n = match self.body {
-            PartBody::Bytes(b) => {
-                let at = self.at as usize;
-                buf[..want].copy_from_slice(&b[at..at + want]);
-                want
+        if want == 0 {
+            return Ok(0);
+        }
+        let pos = self.body.offset + self.at;
+        let n = match read_at_most(self.body.file, &mut buf[..want], pos) {
+            Ok(0) => {
+                let e = std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the file ended before the part did",
+                );
+                self.file_error = Some((pos, e));
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
             }
-            PartBody::FileRange { file, offset, .. } if want > 0 => {
-                let pos = offset + self.at;
-                match read_at_most(file, &mut buf[..want], pos) {
-                    Ok(0) => {
-                        let e = std::io::Error::new(
-                            std::io::ErrorKind::UnexpectedEof,
-                            "the file ended before the part did",
-                        );
-                        self.file_error = Some((pos, e));
-                        return Err(std::io::ErrorKind::UnexpectedEof.into());
-                    }
-                    Ok(n) => n,
-                    Err(e) => {
-                        let kind = e.kind();
-                        self.file_error = Some((pos, e));
-                        return Err(kind.into());
-                    }
-                }
+            Ok(n) => n,
+            Err(e) => {
+                let kind = e.kind();
+                self.file_error = Some((pos, e));
+                return Err(kind.into());
             }
-            PartBody::FileRange { .. } => 0,
         };
         self.at += n as u64;
         self.since_check += n;
         Ok(n)
     }
-}
-
-#[cfg(unix)]
-fn read_at_most(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
-    loop {
-        match std::os::unix::fs::FileExt::read_at(file, buf, offset) {
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            r => return r,
-        }
-    }
-}
-
-#[cfg(windows)]
-fn read_at_most(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
-    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
 }
 
 #[cfg(test)]
@@ -144,7 +114,7 @@ mod tests {
     fn a_file_range_reads_exactly_its_bytes() {
         let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
         let f = file_with(&data);
-        let body = PartBody::FileRange {
+        let body = PartBody {
             file: &f,
             offset: 1000,
             len: 200_000,
@@ -153,17 +123,12 @@ mod tests {
             let got = read_all(body.reader(&|| false), step).unwrap();
             assert_eq!(got, &data[1000..201_000], "read {step} at a time");
         }
-        let bytes = PartBody::Bytes(&data[5..70_005]);
-        assert_eq!(
-            read_all(bytes.reader(&|| false), 4096).unwrap(),
-            &data[5..70_005]
-        );
     }
 
     #[test]
     fn a_file_shorter_than_the_range_is_a_file_error() {
         let f = file_with(&[1u8; 100]);
-        let body = PartBody::FileRange {
+        let body = PartBody {
             file: &f,
             offset: 50,
             len: 100,
@@ -178,8 +143,13 @@ mod tests {
 
     #[test]
     fn stop_ends_the_body_within_64_kib() {
-        let data = vec![0u8; 1 << 20];
-        let mut r = PartBody::Bytes(&data).reader(&|| true);
+        let f = file_with(&vec![0u8; 1 << 20]);
+        let body = PartBody {
+            file: &f,
+            offset: 0,
+            len: 1 << 20,
+        };
+        let mut r = body.reader(&|| true);
         let e = read_all(&mut r, 16 * 1024).unwrap_err();
         assert_eq!(e.to_string(), "upload cancelled");
         assert!(r.at <= 80 * 1024, "stopped after {} bytes", r.at);

@@ -5,6 +5,11 @@
 //! inode and device. ctime is the guard against a rewrite that restores the old mtime (no call can
 //! set ctime back). Entries are written whole to a temporary file and renamed, and a torn or
 //! foreign entry fails to parse or to match and is ignored, never trusted.
+//!
+//! An entry decides which file id an upload ends under (its SHA-1 is what InitUpload sends), so
+//! the cache is private: the directory is made 0700 and entries 0600, a directory another user
+//! could write to is refused when the client is made, and an entry another user could have
+//! written is ignored.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,6 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::fingerprint::{Fingerprint, sha1_hex};
+use crate::hex::is_hex;
 use crate::stamp::FileStamp;
 
 /// Bumped when the entry format changes; older entries are then ignored.
@@ -67,7 +73,20 @@ impl FingerprintCache {
     /// another part size than `part_size` are dropped (the SHA-1 still holds).
     pub(crate) fn load(&self, id: &FileIdentity, part_size: u64) -> Option<Fingerprint> {
         let path = self.entry_path(id);
-        let bytes = std::fs::read(&path).ok()?;
+        let mut file = std::fs::File::open(&path).ok()?;
+        if let Err(why) = file
+            .metadata()
+            .map_err(|e| e.to_string())
+            .and_then(|m| private(&m))
+        {
+            log::warn!(
+                "ignoring the fingerprint cache entry {}: it {why}, so it cannot be trusted",
+                path.display()
+            );
+            return None;
+        }
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut bytes).ok()?;
         let entry: Entry = match serde_json::from_slice(&bytes) {
             Ok(e) => e,
             Err(e) => {
@@ -116,7 +135,7 @@ impl FingerprintCache {
     }
 
     fn try_store(&self, id: &FileIdentity, fp: &Fingerprint) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
+        create_private_dir(&self.dir)?;
         let entry = Entry {
             format: FORMAT,
             identity: id.clone(),
@@ -134,27 +153,81 @@ impl FingerprintCache {
     }
 }
 
-/// A new file beside the entries, so the rename that publishes it is atomic.
+/// Refuses a cache directory that exists and that another user could write to, or that is not
+/// a directory; a missing one is fine (it is made, private, on the first save).
+pub(crate) fn check_dir(dir: &Path) -> crate::Result<()> {
+    let meta = match std::fs::metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(crate::Error::invalid_input(format!(
+                "the fingerprint cache directory {} cannot be used: {e}",
+                dir.display()
+            )));
+        }
+    };
+    if !meta.is_dir() {
+        return Err(crate::Error::invalid_input(format!(
+            "the fingerprint cache directory {} is not a directory; choose another path",
+            dir.display()
+        )));
+    }
+    private(&meta).map_err(|why| {
+        crate::Error::invalid_input(format!(
+            "the fingerprint cache directory {} {why}: another user could plant fingerprints that make an upload end under another file's id; make it private (chmod 700, owned by you) or choose another directory",
+            dir.display()
+        ))
+    })
+}
+
+/// Ok when only this process's user can write what `meta` describes; else why not.
+#[cfg(unix)]
+fn private(meta: &std::fs::Metadata) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(format!("is owned by another user (uid {})", meta.uid()));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "is writable by other users (mode {:o})",
+            meta.mode() & 0o7777
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private(_: &std::fs::Metadata) -> Result<(), String> {
+    Ok(())
+}
+
+/// `dir` and its missing parents; the last component private to this user.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// A new file beside the entries, readable by this user only, so the rename that publishes it is
+/// atomic and private.
 fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
     for _ in 0..16 {
         let p = dir.join(format!(".tmp-{:016x}", rand::random::<u64>()));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&p)
-        {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&p) {
             Ok(f) => return Ok((p, f)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         }
     }
     Err(std::io::Error::other("cannot create a temporary file"))
-}
-
-fn is_hex(s: &str, len: usize) -> bool {
-    s.len() == len
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[cfg(test)]
@@ -213,5 +286,41 @@ mod tests {
         assert!(cache.load(&id, 524288).is_none());
         std::fs::write(&entry, b"{\"format\":1}").unwrap();
         assert!(cache.load(&id, 524288).is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_directory_and_entries() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_d, file, cache) = setup();
+        let id = FileIdentity::new(&file, FileStamp::of(&std::fs::metadata(&file).unwrap()));
+        cache.store(&id, &fp());
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&cache.dir), 0o700);
+        assert_eq!(mode(&cache.entry_path(&id)), 0o600);
+        assert!(check_dir(&cache.dir).is_ok());
+
+        // An entry someone else could have written is not trusted.
+        let entry = cache.entry_path(&id);
+        std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(cache.load(&id, 524288).is_none());
+        std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(cache.load(&id, 524288).unwrap(), fp());
+
+        // A directory others can write to is refused, saying why and what to do.
+        std::fs::set_permissions(&cache.dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = check_dir(&cache.dir).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+        let text = e.to_string();
+        assert!(
+            text.contains("writable by other users (mode 777)") && text.contains("chmod 700"),
+            "{text}"
+        );
+        std::fs::set_permissions(&cache.dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+
+        // Missing is fine (made private on the first save); a file is not a directory.
+        assert!(check_dir(&cache.dir.join("not-yet")).is_ok());
+        let e = check_dir(&file).unwrap_err();
+        assert!(e.to_string().contains("not a directory"), "{e}");
     }
 }

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::events::{MAX_CONFIRM_BATCH, PulledEvent};
 use crate::options::UploadOptions;
 use crate::progress::{CancelToken, ProgressFn};
-use crate::transport::{Api, Transport};
+use crate::transport::{Request, Transport};
 use crate::upload::{Upload, UploadResult};
 
 /// A client for the upload host. `Send + Sync` and cheap to clone: share one between threads, and
@@ -77,13 +77,9 @@ impl Client {
     /// [`ErrorKind::Protocol`]: crate::ErrorKind::Protocol
     pub fn pull_events(&self) -> Result<Vec<PulledEvent>> {
         let mut out = None;
-        self.transport.call_on(
-            Api::Events,
-            "PullEvent",
-            &[],
-            None,
+        self.transport.call(
+            Request::events("PullEvent", &[]),
             &|| false,
-            "",
             &Default::default(),
             &mut |body| {
                 out = Some(crate::events::parse_pull(body)?);
@@ -113,13 +109,9 @@ impl Client {
         for batch in handles.chunks(MAX_CONFIRM_BATCH) {
             let params = crate::events::confirm_params(batch);
             self.transport
-                .call_on(
-                    Api::Events,
-                    "ConfirmEvent",
-                    &params,
-                    None,
+                .call(
+                    Request::events("ConfirmEvent", &params),
                     &|| false,
-                    "",
                     &Default::default(),
                     &mut crate::events::parse_confirm,
                 )

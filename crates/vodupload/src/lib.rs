@@ -10,6 +10,7 @@
 //! ```
 
 mod aligned;
+mod answer_json;
 mod body;
 mod cache;
 mod client;
@@ -18,11 +19,15 @@ pub mod credentials;
 pub mod error;
 pub mod events;
 pub mod fingerprint;
+mod hex;
 pub mod options;
 pub mod pacing;
+mod part_md5s;
 pub mod plan;
+mod positional;
 pub mod progress;
 pub mod protocol;
+mod resume;
 pub mod signature;
 mod stamp;
 mod transport;

@@ -33,7 +33,7 @@ impl UploadOptions {
                 validate_name(n)?;
                 n.clone()
             }
-            None => derive_name(path),
+            None => derive_name(path)?,
         };
         let file_type = match &self.file_type {
             Some(t) => {
@@ -95,10 +95,13 @@ impl UploadOptions {
     }
 }
 
-/// Checks an explicit `fileName` against the service's rules.
+/// Checks a `fileName` against the service's rules. The one rule for names: the client applies
+/// it before hashing, the emulator to what it receives.
 pub fn validate_name(name: &str) -> Result<()> {
-    if name.is_empty() {
-        return Err(Error::invalid_input("the video name is empty"));
+    if name.trim().is_empty() {
+        return Err(Error::invalid_input(format!(
+            "the video name {name:?} is empty or only spaces, which the service refuses; pass a name"
+        )));
     }
     if name.len() > MAX_NAME_BYTES {
         return Err(Error::invalid_input(format!(
@@ -114,9 +117,9 @@ pub fn validate_name(name: &str) -> Result<()> {
             "the video name {name:?} contains {c:?}; the service refuses \\ / : * ? \" < > and control characters"
         )));
     }
-    if name == "." || name == ".." {
+    if name.chars().all(|c| c == '.' || c.is_whitespace()) {
         return Err(Error::invalid_input(format!(
-            "the video name {name:?} is not a name"
+            "the video name {name:?} is only dots, which the service refuses (it reads as a path); pass a name"
         )));
     }
     Ok(())
@@ -132,8 +135,9 @@ fn validate_type(t: &str) -> Result<()> {
 }
 
 /// The file's stem with forbidden characters replaced by `_`, cut to 40 bytes on a character
-/// boundary. Non-UTF-8 bytes become U+FFFD, which the service accepts.
-pub fn derive_name(path: &Path) -> String {
+/// boundary and trimmed. Non-UTF-8 bytes become U+FFFD, which the service accepts. A stem that
+/// leaves no usable name (only dots or spaces) is an error: the caller must pass a name.
+pub fn derive_name(path: &Path) -> Result<String> {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -153,11 +157,14 @@ pub fn derive_name(path: &Path) -> String {
         end -= 1;
     }
     let cut = cleaned[..end].trim();
-    if cut.is_empty() || cut == "." || cut == ".." {
-        "video".to_owned()
-    } else {
-        cut.to_owned()
-    }
+    validate_name(cut).map_err(|e| {
+        Error::invalid_input(format!(
+            "cannot name the video after {}: {}",
+            path.display(),
+            e.message()
+        ))
+    })?;
+    Ok(cut.to_owned())
 }
 
 #[cfg(test)]
@@ -166,10 +173,14 @@ mod tests {
 
     #[test]
     fn derives_from_path() {
-        assert_eq!(derive_name(Path::new("/x/holiday.mp4")), "holiday");
-        assert_eq!(derive_name(Path::new("a:b*c?.flv")), "a_b_c_");
+        assert_eq!(derive_name(Path::new("/x/holiday.mp4")).unwrap(), "holiday");
+        assert_eq!(derive_name(Path::new("a:b*c?.flv")).unwrap(), "a_b_c_");
+        assert_eq!(
+            derive_name(Path::new("v1.2.final.mp4")).unwrap(),
+            "v1.2.final"
+        );
         let long = "é".repeat(30) + ".mp4"; // 60 bytes of stem
-        let n = derive_name(Path::new(&long));
+        let n = derive_name(Path::new(&long)).unwrap();
         assert!(n.len() <= 40 && n.chars().all(|c| c == 'é'), "{n}");
         assert_eq!(n.len(), 40);
     }
@@ -181,6 +192,16 @@ mod tests {
         assert!(validate_name("a/b").is_err());
         assert!(validate_name("").is_err());
         assert!(validate_name("..").is_err());
+        assert!(validate_name("a.b").is_ok());
+        for bad in ["....", "   ", "\t", " \u{3000} "] {
+            let e = validate_name(bad).unwrap_err();
+            assert!(e.to_string().contains("pass a name"), "{bad:?}: {e}");
+        }
+        for path in ["/v/....mp4", "/v/   .mp4", "/v/. . .mp4"] {
+            let e = derive_name(Path::new(path)).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+            assert!(e.to_string().contains("pass a name"), "{path}: {e}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::answer_json::{ListPartsField, RawAnswer, Scalar, Top};
 use crate::error::{Error, ErrorKind, Result, ServerError};
 
 /// The envelope every action answers with.
@@ -10,6 +11,8 @@ use crate::error::{Error, ErrorKind, Result, ServerError};
 pub struct Envelope {
     pub code: i64,
     pub fields: Map<String, Value>,
+    /// InitUpload's `listParts`, decoded apart from `fields` (see [`RawAnswer`]).
+    list_parts: ListPartsField,
 }
 
 /// Parses an upload host's response body. A `code < 0` becomes an `Err` carrying the server's
@@ -40,7 +43,7 @@ impl Answerer {
 /// `canRetry`): `code < 0` or 4000..=7000 is the service's error.
 pub(crate) fn parse_envelope_from(by: Answerer, action: &str, body: &[u8]) -> Result<Envelope> {
     let malformed = |what: String| Error::new(ErrorKind::Protocol, what).transient(true);
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
+    let top: Top = serde_json::from_slice(body).map_err(|e| {
         malformed(format!(
             "{action}: {}'s answer is not JSON ({e}); it starts with {:?}. Is the {} right?",
             by.name,
@@ -48,7 +51,7 @@ pub(crate) fn parse_envelope_from(by: Answerer, action: &str, body: &[u8]) -> Re
             by.option
         ))
     })?;
-    let Value::Object(fields) = value else {
+    let Top::Object(RawAnswer { fields, list_parts }) = top else {
         return Err(malformed(format!(
             "{action}: {} answered JSON that is not an object: {:?}",
             by.name,
@@ -74,7 +77,23 @@ pub(crate) fn parse_envelope_from(by: Answerer, action: &str, body: &[u8]) -> Re
         };
         return Err(Error::from_server(action, server));
     }
-    Ok(Envelope { code, fields })
+    Ok(Envelope {
+        code,
+        fields,
+        list_parts,
+    })
+}
+
+/// The largest InitUpload answer accepted for a file of `file_size` bytes. A resume lists every
+/// stored part (about 86 bytes each), so a fixed cap would make large files impossible to resume;
+/// sizing it from the most parts the file can have (at the smallest part size) still bounds what
+/// a hostile answer can make the client hold.
+pub fn init_answer_limit(file_size: u64) -> u64 {
+    const BASE: u64 = 64 * 1024;
+    /// Room for an entry with extra fields or pretty-printing.
+    const PER_PART: u64 = 256;
+    let most_parts = file_size.div_ceil(crate::plan::ALLOWED_PART_SIZES[0]);
+    BASE.saturating_add(most_parts.saturating_mul(PER_PART))
 }
 
 /// A part the server already holds, from InitUpload's `listParts`.
@@ -105,38 +124,56 @@ pub fn parse_init(body: &[u8]) -> Result<InitOutcome> {
         0 => Ok(InitOutcome::New),
         1 => {
             let data_size = int_field(&env.fields, "dataSize")
-                .filter(|&n| n > 0)
-                .ok_or_else(|| missing("InitUpload", "dataSize", body))?
-                as u64;
-            let list = match env.fields.get("listParts") {
-                None | Some(Value::Null) => Vec::new(),
-                Some(Value::Array(a)) => a.clone(),
-                Some(_) => return Err(missing("InitUpload", "listParts (an array)", body)),
-            };
-            let mut parts = Vec::with_capacity(list.len());
-            for item in &list {
-                let Value::Object(o) = item else {
-                    return Err(missing("InitUpload", "listParts[] objects", body));
-                };
-                let offset = int_field(o, "offset").filter(|&n| n >= 0);
-                let size = int_field(o, "dataSize").filter(|&n| n > 0);
-                let md5 = str_field(o, "dataMd5");
-                match (offset, size, md5) {
-                    (Some(offset), Some(size), Some(md5)) => parts.push(ListedPart {
-                        offset: offset as u64,
-                        data_size: size as u64,
-                        data_md5: md5.to_ascii_lowercase(),
-                    }),
-                    _ => {
-                        return Err(missing(
-                            "InitUpload",
-                            "offset/dataSize/dataMd5 in listParts",
-                            body,
-                        ));
-                    }
-                }
+                .ok_or_else(|| missing("InitUpload", "dataSize", body))?;
+            let allowed = u64::try_from(data_size)
+                .is_ok_and(|n| crate::plan::ALLOWED_PART_SIZES.contains(&n));
+            if !allowed {
+                // Only the two part sizes exist; trusting another would make the client cut the
+                // file into parts of any size (1 byte: millions of requests; 1 TiB: the whole file
+                // in memory).
+                return Err(Error::new(
+                    ErrorKind::Protocol,
+                    format!(
+                        "InitUpload: the upload host fixed the part size at {data_size} bytes, which the protocol does not allow (only 524288 and 1048576); nothing was sent"
+                    ),
+                ));
             }
-            Ok(InitOutcome::Resume { data_size, parts })
+            let parts = match env.list_parts {
+                ListPartsField::Absent => Vec::new(),
+                ListPartsField::NotArray => {
+                    return Err(missing("InitUpload", "listParts (an array)", body));
+                }
+                ListPartsField::Parts(list) => {
+                    let mut parts = Vec::with_capacity(list.len());
+                    for entry in list {
+                        let offset = entry.offset.and_then(|v| v.int()).filter(|&n| n >= 0);
+                        let size = entry.data_size.and_then(|v| v.int()).filter(|&n| n > 0);
+                        let md5 = entry.data_md5.and_then(Scalar::into_string);
+                        match (entry.is_object, offset, size, md5) {
+                            (true, Some(offset), Some(size), Some(md5)) => parts.push(ListedPart {
+                                offset: offset as u64,
+                                data_size: size as u64,
+                                data_md5: md5.to_ascii_lowercase(),
+                            }),
+                            (false, ..) => {
+                                return Err(missing("InitUpload", "listParts[] objects", body));
+                            }
+                            _ => {
+                                return Err(missing(
+                                    "InitUpload",
+                                    "offset/dataSize/dataMd5 in listParts",
+                                    body,
+                                ));
+                            }
+                        }
+                    }
+                    parts
+                }
+            };
+            Ok(InitOutcome::Resume {
+                data_size: data_size as u64,
+                parts,
+            })
         }
         2 => {
             let (file_id, url) = file_id_url("InitUpload", &env, body)?;
@@ -298,5 +335,92 @@ mod tests {
         assert!(e.to_string().contains("url"), "{e}");
         let e = parse_init(br#"{"code":7}"#).unwrap_err();
         assert!(e.to_string().contains("code 7"), "{e}");
+    }
+
+    #[test]
+    fn only_the_two_part_sizes_are_accepted_from_a_resume() {
+        for bad in ["1", "1099511627776", "-524288", "0", "\"big\"", "524288.5"] {
+            let body = format!(r#"{{"code":1,"dataSize":{bad},"listParts":[]}}"#);
+            let e = parse_init(body.as_bytes()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Protocol, "{bad}: {e}");
+            assert!(!e.is_transient(), "{bad}: a wrong answer is not retried");
+            assert!(
+                e.to_string().contains("dataSize") || e.to_string().contains("part size"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn list_parts_shapes() {
+        let e = parse_init(br#"{"code":1,"dataSize":524288,"listParts":[1,2]}"#).unwrap_err();
+        assert!(e.to_string().contains("listParts[] objects"), "{e}");
+        let e = parse_init(br#"{"code":1,"dataSize":524288,"listParts":"x"}"#).unwrap_err();
+        assert!(e.to_string().contains("an array"), "{e}");
+        let e =
+            parse_init(br#"{"code":1,"dataSize":524288,"listParts":{"offset":0}}"#).unwrap_err();
+        assert!(e.to_string().contains("an array"), "{e}");
+        let e = parse_init(
+            br#"{"code":1,"dataSize":524288,"listParts":[{"offset":-524288,"dataSize":524288,"dataMd5":"a"}]}"#,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("offset/dataSize/dataMd5"), "{e}");
+        let r = parse_init(br#"{"code":1,"dataSize":524288,"listParts":null}"#).unwrap();
+        assert_eq!(
+            r,
+            InitOutcome::Resume {
+                data_size: 524288,
+                parts: vec![]
+            }
+        );
+        // Extra fields in entries and in the envelope are ignored; numbers as strings work.
+        let r = parse_init(
+            br#"{"listParts":[{"offset":"524288","x":[1,{"y":2}],"dataSize":524288,"dataMd5":"AB"}],"code":1,"dataSize":524288,"requestId":"r"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            InitOutcome::Resume {
+                data_size: 524288,
+                parts: vec![ListedPart {
+                    offset: 524288,
+                    data_size: 524288,
+                    data_md5: "ab".into()
+                }]
+            }
+        );
+    }
+
+    /// A resume of 16,384 parts (8 GiB at 512 KiB) parses, and fits the limit its file allows.
+    #[test]
+    fn a_long_part_list_fits_its_file_limit() {
+        let n = 16_384u64;
+        let entries: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"offset":{},"dataSize":524288,"dataMd5":"{:032x}"}}"#,
+                    i * 524_288,
+                    i
+                )
+            })
+            .collect();
+        let body = format!(
+            r#"{{"code":1,"message":"","codeDesc":"","canRetry":0,"dataSize":524288,"listParts":[{}]}}"#,
+            entries.join(",")
+        );
+        assert!(body.len() > 256 * 1024, "larger than any fixed small cap");
+        assert!((body.len() as u64) < init_answer_limit(n * 524_288));
+        let InitOutcome::Resume { parts, .. } = parse_init(body.as_bytes()).unwrap() else {
+            panic!("a resume")
+        };
+        assert_eq!(parts.len(), n as usize);
+        assert_eq!(parts[16_383].offset, 16_383 * 524_288);
+        // The limit grows with the file and stays bounded by it.
+        assert!(init_answer_limit(1) >= 64 * 1024);
+        assert!(init_answer_limit(50 << 30) < 32 << 20);
+        assert!(
+            init_answer_limit(u64::MAX) > init_answer_limit(50 << 30),
+            "no overflow"
+        );
     }
 }

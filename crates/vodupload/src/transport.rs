@@ -24,8 +24,9 @@ use crate::signature::{encode_query, sign};
 /// reads and writes, which cut the system time of sending by a fifth here (measured); it also
 /// bounds memory, one per connection, as the part-sized buffer each sender used to hold did.
 const OUTPUT_BUFFER: usize = 512 * 1024;
-/// Largest response body read; the service's answers are a few hundred bytes.
-const MAX_RESPONSE_BYTES: u64 = 256 * 1024;
+/// Largest answer read unless the request says otherwise: the service's answers are a few hundred
+/// bytes, but for InitUpload's part list (see [`crate::protocol::init_answer_limit`]).
+const SMALL_ANSWER_LIMIT: u64 = 256 * 1024;
 /// A clock this far from the server's is corrected when the server refuses a timestamp.
 const SKEW_TOLERANCE_SECS: i64 = 300;
 
@@ -48,6 +49,52 @@ impl Api {
     }
 }
 
+/// One request as the client means it; [`Transport::call`] signs it, sends it and retries it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Request<'a> {
+    pub api: Api,
+    pub action: &'a str,
+    /// The action's own parameters (the common ones and the signature are added per attempt).
+    pub params: &'a [(String, String)],
+    /// UploadPart's bytes.
+    pub body: Option<PartBody<'a>>,
+    /// Names the request in logs and errors, e.g. "part 3 (offset 3145728)"; may be empty.
+    pub what: &'a str,
+    /// The largest answer accepted, in bytes.
+    pub answer_limit: u64,
+}
+
+impl<'a> Request<'a> {
+    /// `action` on the upload host, without a body, with a small answer expected.
+    pub(crate) fn upload(action: &'a str, params: &'a [(String, String)]) -> Self {
+        Request {
+            api: Api::Upload,
+            action,
+            params,
+            body: None,
+            what: "",
+            answer_limit: SMALL_ANSWER_LIMIT,
+        }
+    }
+
+    /// `action` on the event API.
+    pub(crate) fn events(action: &'a str, params: &'a [(String, String)]) -> Self {
+        Request {
+            api: Api::Events,
+            ..Request::upload(action, params)
+        }
+    }
+
+    /// The request's name in messages: the action, and what it is about when known.
+    fn name(&self) -> String {
+        if self.what.is_empty() {
+            self.action.to_owned()
+        } else {
+            format!("{} {}", self.action, self.what)
+        }
+    }
+}
+
 /// The parsed endpoint: what is signed and where requests go.
 #[derive(Debug, Clone)]
 pub(crate) struct Endpoint {
@@ -55,6 +102,8 @@ pub(crate) struct Endpoint {
     /// The authority as written (with `:port` only if given), as the string to sign wants it.
     pub host: String,
     pub path: String,
+    /// `localhost` or a loopback address: an emulator on this machine.
+    pub loopback: bool,
 }
 
 impl Endpoint {
@@ -86,10 +135,18 @@ impl Endpoint {
             "" => "/".to_owned(),
             p => p.to_owned(),
         };
+        let name = uri.host().unwrap_or_default();
+        let loopback = name.eq_ignore_ascii_case("localhost")
+            || name
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
         Ok(Endpoint {
             url: format!("{}://{host}{path}", uri.scheme_str().unwrap_or("https")),
             host,
             path,
+            loopback,
         })
     }
 }
@@ -98,6 +155,8 @@ impl Endpoint {
 struct RawResponse {
     status: u16,
     date: Option<SystemTime>,
+    /// Where a 3xx pointed.
+    location: Option<String>,
     body: Vec<u8>,
 }
 
@@ -150,6 +209,9 @@ impl Transport {
             )));
         }
         crate::plan::validate_part_size(options.part_size)?;
+        if let Some(dir) = &options.fingerprint_cache {
+            crate::cache::check_dir(dir)?;
+        }
 
         let mut tls = TlsConfig::builder();
         if let Some(path) = &options.ca_file {
@@ -160,10 +222,17 @@ impl Transport {
                 ureq::Proxy::new(p)
                     .map_err(|e| Error::invalid_input(format!("proxy {p:?} is not usable: {e}")))?,
             ),
+            // A server on this machine (an emulator) is reached directly whatever HTTP_PROXY
+            // says, as Go's ProxyFromEnvironment does: a proxy elsewhere cannot reach our
+            // loopback, and a local one was set for the outside world.
+            None if endpoint.loopback => None,
             None => ureq::Proxy::try_from_env(),
         };
         let config = Agent::config_builder()
             .http_status_as_error(false)
+            // A redirect is never right here: the request would lose its body and its signature
+            // (signed for another host), and a body-less GET elsewhere could "succeed".
+            .max_redirects(0)
             .timeout_connect(Some(options.connect_timeout))
             .timeout_global(Some(options.request_timeout))
             .output_buffer_size(OUTPUT_BUFFER)
@@ -188,46 +257,18 @@ impl Transport {
         &self.options
     }
 
-    /// Sends `action` with `params` (and `body` for UploadPart) until it succeeds, fails for good,
-    /// or the attempts run out. `what` names the request in logs and errors (e.g. "part 3");
-    /// `retries` counts the attempts after the first.
-    #[allow(clippy::too_many_arguments)]
+    /// Sends `req` until it succeeds, fails for good, or the attempts run out; `parse` checks each
+    /// answer that arrived with a 2xx status. `retries` counts the attempts after the first.
+    /// Only [`Api::Upload`] is paced.
     pub(crate) fn call(
         &self,
-        action: &str,
-        params: &[(String, String)],
-        body: Option<PartBody<'_>>,
+        req: Request<'_>,
         stop: &dyn Fn() -> bool,
-        what: &str,
         retries: &AtomicU64,
         parse: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<()> {
-        self.call_on(
-            Api::Upload,
-            action,
-            params,
-            body,
-            stop,
-            what,
-            retries,
-            parse,
-        )
-    }
-
-    /// [`Transport::call`] on either endpoint: same signing (for that endpoint's host and path),
-    /// credentials, retries and clock correction; only [`Api::Upload`] is paced.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn call_on(
-        &self,
-        api: Api,
-        action: &str,
-        params: &[(String, String)],
-        body: Option<PartBody<'_>>,
-        stop: &dyn Fn() -> bool,
-        what: &str,
-        retries: &AtomicU64,
-        parse: &mut dyn FnMut(&[u8]) -> Result<()>,
-    ) -> Result<()> {
+        let action = req.action;
+        let what = req.what;
         let max = self.options.max_attempts;
         let mut attempt = 0;
         loop {
@@ -235,11 +276,11 @@ impl Transport {
             if stop() {
                 return Err(cancelled());
             }
-            if api == Api::Upload && !self.pacer.wait(action, stop) {
+            if req.api == Api::Upload && !self.pacer.wait(action, stop) {
                 return Err(cancelled());
             }
             let started = Instant::now();
-            let outcome = self.send_once(api, action, params, body, stop);
+            let outcome = self.send_once(&req, stop);
             let elapsed = started.elapsed().as_millis();
             let err = match outcome {
                 Ok(resp) if (200..300).contains(&resp.status) => match parse(&resp.body) {
@@ -261,7 +302,7 @@ impl Transport {
                         e
                     }
                 },
-                Ok(resp) => http_status_error(action, api, resp.status, &resp.body),
+                Ok(resp) => http_status_error(&req, &resp),
                 // A send cut short because the caller stopped is no failure of the request.
                 Err(_) if stop() => return Err(cancelled()),
                 Err(e) => e,
@@ -269,12 +310,7 @@ impl Transport {
             log::debug!("{action} {what} attempt {attempt}: failed in {elapsed} ms: {err}");
             if !err.is_transient() || attempt >= max {
                 return Err(if attempt > 1 && err.is_transient() {
-                    let name = if what.is_empty() {
-                        action.to_owned()
-                    } else {
-                        format!("{action} {what}")
-                    };
-                    err.with_context(format!("{name} failed after {attempt} attempts"))
+                    err.with_context(format!("{} failed after {attempt} attempts", req.name()))
                 } else {
                     err
                 });
@@ -292,14 +328,8 @@ impl Transport {
         }
     }
 
-    fn send_once(
-        &self,
-        api: Api,
-        action: &str,
-        params: &[(String, String)],
-        body: Option<PartBody<'_>>,
-        stop: &dyn Fn() -> bool,
-    ) -> Result<RawResponse> {
+    fn send_once(&self, request: &Request<'_>, stop: &dyn Fn() -> bool) -> Result<RawResponse> {
+        let (api, action) = (request.api, request.action);
         let endpoint = match api {
             Api::Upload => &self.endpoint,
             Api::Events => &self.events_endpoint,
@@ -310,7 +340,7 @@ impl Transport {
             .unwrap_or(0)
             + self.clock_offset.load(Ordering::Relaxed);
         let nonce: u32 = rand::random_range(1..=u32::MAX);
-        let mut all: Vec<(String, String)> = Vec::with_capacity(params.len() + 8);
+        let mut all: Vec<(String, String)> = Vec::with_capacity(request.params.len() + 8);
         all.push(("Action".into(), action.into()));
         all.push(("Region".into(), self.options.region.clone()));
         all.push(("Timestamp".into(), now.to_string()));
@@ -322,7 +352,7 @@ impl Transport {
                 self.options.signature_method.as_param().into(),
             ));
         }
-        all.extend(params.iter().cloned());
+        all.extend(request.params.iter().cloned());
         let signature = sign(
             "POST",
             &endpoint.host,
@@ -338,13 +368,13 @@ impl Transport {
             .post(&url)
             .header("Content-Type", "application/octet-stream");
         let mut reader: Option<BodyReader<'_>> = None;
-        let result = match body {
+        let result = match request.body {
             Some(b) => {
                 // Through a reader that checks `stop`, so a cancel lands mid-part on a slow link;
                 // the explicit length keeps the body length-delimited, not chunked, which also
                 // lets ureq read it straight into its output buffer.
                 let r = reader.insert(b.reader(stop));
-                req.header("Content-Length", b.len().to_string())
+                req.header("Content-Length", b.len.to_string())
                     .send(ureq::SendBody::from_reader(r))
             }
             None => req.send_empty(),
@@ -358,27 +388,36 @@ impl Transport {
         }
         let mut resp = result.map_err(|e| map_ureq_error(action, endpoint, e))?;
         let status = resp.status().as_u16();
-        let date = resp
-            .headers()
-            .get("date")
-            .and_then(|d| d.to_str().ok())
-            .and_then(|d| httpdate::parse_http_date(d).ok());
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let date = header("date").and_then(|d| httpdate::parse_http_date(&d).ok());
+        let location = header("location");
+        let limit = request.answer_limit;
         let body = resp
             .body_mut()
             .with_config()
-            .limit(MAX_RESPONSE_BYTES)
+            .limit(limit)
             .read_to_vec()
             .map_err(|e| match e {
                 ureq::Error::BodyExceedsLimit(_) => Error::new(
                     ErrorKind::Protocol,
                     format!(
-                        "{action}: {}'s answer is larger than {MAX_RESPONSE_BYTES} bytes; is the endpoint right?",
+                        "{action}: {}'s answer is larger than {limit} bytes, more than this request can legitimately get; is the endpoint right?",
                         api.noun()
                     ),
                 ),
                 e => map_ureq_error(action, endpoint, e),
             })?;
-        Ok(RawResponse { status, date, body })
+        Ok(RawResponse {
+            status,
+            date,
+            location,
+            body,
+        })
     }
 
     /// Adopts the server's clock when ours is far off; true if that changed anything.
@@ -437,7 +476,22 @@ fn sleep_unless(d: Duration, stop: &dyn Fn() -> bool) -> bool {
     }
 }
 
-fn http_status_error(action: &str, api: Api, status: u16, body: &[u8]) -> Error {
+fn http_status_error(req: &Request<'_>, resp: &RawResponse) -> Error {
+    let (action, api, status, body) = (req.action, req.api, resp.status, &resp.body);
+    if (300..400).contains(&status) {
+        // Only where it points: a hostile server could echo our query (and its Signature).
+        let to = resp.location.as_deref().map_or("nowhere".to_owned(), |l| {
+            format!("{:?}", l.split(['?', '#']).next().unwrap_or_default())
+        });
+        return Error::new(
+            ErrorKind::Protocol,
+            format!(
+                "{action}: {} answered HTTP {status}, a redirect to {to}; redirects are not followed (the request would lose its body and signature): set the endpoint to the final URL",
+                api.noun()
+            ),
+        )
+        .transient(false);
+    }
     let retry = status >= 500 || status == 429 || status == 408;
     Error::new(
         ErrorKind::Protocol,

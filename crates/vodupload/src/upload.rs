@@ -4,23 +4,26 @@
 //! Every method takes `&self` and is safe to call from several threads: the one-call upload runs
 //! its parallel parts through the same [`Upload::upload_part`] path the step-by-step API exposes.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::aligned::AlignedBuf;
+use md5_lanes::MAX_LANES;
+
 use crate::body::PartBody;
 use crate::cache::{FileIdentity, FingerprintCache};
 use crate::error::{Error, ErrorKind, Result};
-use crate::fingerprint::{self, Fingerprint, md5_hex, read_at};
+use crate::fingerprint::{self, Fingerprint};
 use crate::options::UploadOptions;
+use crate::part_md5s::PartMd5s;
 use crate::plan::{Part, PartPlan};
 use crate::progress::{CancelToken, Phase, Progress, ProgressFn};
-use crate::protocol::{self, InitOutcome};
+use crate::protocol::{self, InitOutcome, ListedPart};
 use crate::stamp::FileStamp;
-use crate::transport::{Transport, cancelled};
+use crate::transport::{Request, Transport, cancelled};
 
 const NEEDED: u8 = 0;
 const STORED: u8 = 1;
@@ -28,6 +31,11 @@ const SKIPPED: u8 = 2;
 /// Newly computed part MD5s between two saves of the fingerprint cache: a crash loses at most
 /// this many, which a resume must then read and hash again before it can skip them.
 const CACHE_SAVE_EVERY: usize = 16;
+/// Bytes of each part a sender reads per round when it hashes a batch of parts in lanes: its
+/// buffer is eight times this, 512 KiB, whatever the part size.
+const SENDER_LANE_CHUNK: usize = 64 * 1024;
+/// Warnings logged per kind of unusable listed part: a hostile list could hold 100,000.
+const LOGGED_PER_KIND: usize = 5;
 
 /// What a finished upload reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,8 +69,8 @@ pub struct Upload {
     plan: PartPlan,
     sha1: String,
     /// Part MD5s at `plan.part_size`: from the hashing pass, the cache, or computed by whoever
-    /// first reads the part.
-    part_md5: Vec<OnceLock<String>>,
+    /// needs one first.
+    md5s: Arc<PartMd5s>,
     cache: Option<(FingerprintCache, FileIdentity)>,
     /// MD5s computed since the last cache save.
     unsaved_md5s: AtomicUsize,
@@ -125,8 +133,9 @@ impl Upload {
             done: 0,
             total: size,
         });
+        let plan = PartPlan::new(size, part_size)?;
         let cached = cache.as_ref().and_then(|(c, id)| c.load(id, part_size));
-        let fp = match cached {
+        let (sha1, md5s) = match cached {
             Some(fp) => {
                 log::debug!(
                     "fingerprint of {} from the cache: sha1 {}",
@@ -138,10 +147,11 @@ impl Upload {
                     done: size,
                     total: size,
                 });
-                fp
+                (fp.sha1, Arc::new(PartMd5s::from_hex(&fp.part_md5)))
             }
             None => {
-                let fp = fingerprint::compute(&file, size, part_size, &mut |done| {
+                let md5s = Arc::new(PartMd5s::new(plan.count()));
+                let sha1 = fingerprint::hash_file(&file, plan, &md5s, &mut |done| {
                     !cancel.is_cancelled()
                         && progress(Progress {
                             phase: Phase::Hashing,
@@ -150,29 +160,35 @@ impl Upload {
                         })
                 })?;
                 log::debug!(
-                    "hashed {} ({size} bytes) in {} ms: sha1 {}",
+                    "hashed {} ({size} bytes) in {} ms: sha1 {sha1}, {} of {} part MD5s done meanwhile",
                     path.display(),
                     started.elapsed().as_millis(),
-                    fp.sha1
+                    md5s.known_count(),
+                    plan.count()
                 );
                 if let Some((c, id)) = &cache {
-                    c.store(id, &fp);
+                    c.store(id, &fingerprint_of(&sha1, plan, &md5s));
                 }
-                fp
+                (sha1, md5s)
             }
         };
 
         init_params.extend([
-            ("fileSha".to_owned(), fp.sha1.clone()),
+            ("fileSha".to_owned(), sha1.clone()),
             ("fileSize".to_owned(), size.to_string()),
         ]);
         let mut params = init_params.clone();
         params.push(("dataSize".to_owned(), part_size.to_string()));
         let retries = AtomicU64::new(0);
-        let outcome = init(&transport, &params, &|| cancel.is_cancelled(), &retries)?;
+        let outcome = init(
+            &transport,
+            &params,
+            size,
+            &|| cancel.is_cancelled(),
+            &retries,
+        )?;
 
-        let mut plan = PartPlan::new(size, part_size)?;
-        let mut md5s = fp.part_md5;
+        let (mut plan, mut md5s) = (plan, md5s);
         if let InitOutcome::Resume { data_size, .. } = &outcome {
             if *data_size != part_size {
                 // The first attempt fixed another part size and the service insists on it. Our
@@ -181,22 +197,19 @@ impl Upload {
                     "resume: the server fixed the part size at {data_size} bytes (ours is {part_size})"
                 );
                 plan = PartPlan::new(size, *data_size)?;
-                md5s = vec![None; plan.count()];
+                md5s = Arc::new(PartMd5s::new(plan.count()));
             }
         }
         let plan_count = plan.count();
         let upload = Upload {
             states: (0..plan_count).map(|_| AtomicU8::new(NEEDED)).collect(),
-            part_md5: md5s
-                .into_iter()
-                .map(|m| m.map_or_else(OnceLock::new, OnceLock::from))
-                .collect(),
+            md5s,
             transport,
             path: path.to_owned(),
             file,
             stamp,
             plan,
-            sha1: fp.sha1,
+            sha1,
             cache,
             unsaved_md5s: AtomicUsize::new(0),
             init_params,
@@ -228,54 +241,58 @@ impl Upload {
                 self.bytes_done.store(self.plan.file_size, Ordering::SeqCst);
                 *lock(&self.instant) = Some((file_id, url));
             }
-            InitOutcome::Resume { parts, .. } => {
-                // The server's parts that fit our plan; the others will be sent again.
-                let (fitting, misfits): (Vec<_>, Vec<_>) = parts.into_iter().partition(|l| {
-                    self.plan
-                        .part_at(l.offset)
-                        .is_some_and(|p| p.len == l.data_size)
-                });
-                let indexes: Vec<usize> = fitting
-                    .iter()
-                    .filter_map(|l| self.plan.part_at(l.offset).map(|p| p.index))
-                    .collect();
-                self.hash_parts(&indexes)?;
-                let (mut kept, mut bad) = (0usize, misfits.len());
-                for (listed, &index) in fitting.iter().zip(&indexes) {
-                    let ours = self.part_md5[index].get().map(String::as_str);
-                    if ours == Some(listed.data_md5.as_str()) {
-                        if self.states[index].swap(SKIPPED, Ordering::SeqCst) != SKIPPED {
-                            kept += 1;
-                            self.bytes_done
-                                .fetch_add(listed.data_size, Ordering::SeqCst);
-                        }
-                    } else {
-                        bad += 1;
-                        log::warn!(
-                            "resume: the server's part at offset {} (md5 {}) does not match the file; it will be sent again",
-                            listed.offset,
-                            listed.data_md5
-                        );
-                    }
+            InitOutcome::Resume { parts, .. } => self.apply_resume(parts)?,
+        }
+        Ok(())
+    }
+
+    /// Skips the listed parts that fit the file's parts and whose MD5 matches the file's;
+    /// everything else will be sent again.
+    fn apply_resume(&self, listed: Vec<ListedPart>) -> Result<()> {
+        let listed_count = listed.len();
+        let sorted = crate::resume::sort(&self.plan, listed);
+        let indexes: Vec<usize> = sorted.fitting.iter().map(|(i, _)| *i).collect();
+        self.hash_parts(&indexes)?;
+        let (mut kept, mut mismatched) = (0usize, 0usize);
+        for (index, server_md5) in &sorted.fitting {
+            if self.md5s.get_hex(*index).as_ref() == Some(server_md5) {
+                if self.states[*index].swap(SKIPPED, Ordering::SeqCst) != SKIPPED {
+                    kept += 1;
+                    let len = self.plan.part(*index).map_or(0, |p| p.len);
+                    self.bytes_done.fetch_add(len, Ordering::SeqCst);
                 }
-                for listed in &misfits {
+            } else {
+                mismatched += 1;
+                if mismatched <= LOGGED_PER_KIND {
                     log::warn!(
-                        "resume: the server's part at offset {} ({} bytes) does not fit the file's parts; it will be sent again",
-                        listed.offset,
-                        listed.data_size
+                        "resume: the server's part {index} (md5 {server_md5}) does not match the file; it will be sent again"
                     );
                 }
-                log::info!(
-                    "resume: the server holds {kept} of {} parts{}",
-                    self.plan.count(),
-                    if bad > 0 {
-                        format!(", {bad} mismatched will be re-sent")
-                    } else {
-                        String::new()
-                    }
-                );
             }
         }
+        for (n, listed) in sorted.misfits.iter().enumerate().take(LOGGED_PER_KIND) {
+            log::warn!(
+                "resume: the server lists a part at offset {} of {} bytes, which is not one of the file's parts; ignored{}",
+                listed.offset,
+                listed.data_size,
+                if n + 1 == LOGGED_PER_KIND {
+                    " (further ones not logged)"
+                } else {
+                    ""
+                }
+            );
+        }
+        for offset in sorted.duplicated.iter().take(LOGGED_PER_KIND) {
+            log::warn!(
+                "resume: the server lists offset {offset} more than once; that part will be sent again"
+            );
+        }
+        log::info!(
+            "resume: the server holds {kept} of {} parts ({listed_count} listed; {mismatched} with another MD5, {} not the file's parts, {} listed twice: all sent again)",
+            self.plan.count(),
+            sorted.misfits.len(),
+            sorted.duplicated.len()
+        );
         Ok(())
     }
 
@@ -338,14 +355,19 @@ impl Upload {
     }
 
     /// Reads, checks and sends part `index` (with retries). Sending a part that is no longer
-    /// needed does nothing and succeeds.
+    /// needed does nothing and succeeds. When its MD5 is not known yet, it is computed together
+    /// with those of the next few parts still needed, side by side in lanes, so a caller going
+    /// through the parts one by one hashes each byte once at the lanes' speed.
     pub fn upload_part(&self, index: usize) -> Result<()> {
-        let mut buf = AlignedBuf::new();
-        self.send_part(index, &mut buf, None, &|| self.cancel.is_cancelled())
+        self.send_part(index, None, &|| self.cancel.is_cancelled())
     }
 
     /// Sends every needed part, `concurrency` at a time (the client's setting when None). A new part
     /// starts as soon as any finishes. `progress` gets [`Phase::Uploading`] reports.
+    ///
+    /// A sender that meets a part whose MD5 is unknown takes it with up to seven more such parts,
+    /// hashes them side by side in lanes at its own (normal) priority, sends the first and leaves
+    /// the rest, MD5s known, to whichever sender is free first.
     pub fn upload_parts(&self, concurrency: Option<usize>, progress: ProgressFn<'_>) -> Result<()> {
         let needed = self.parts_needed();
         self.report(progress, 0);
@@ -357,24 +379,37 @@ impl Upload {
             .clamp(1, crate::config::MAX_CONCURRENCY)
             .min(needed.len());
         let next = AtomicUsize::new(0);
+        let hashed: Mutex<VecDeque<usize>> = Mutex::new(VecDeque::new());
         let failed = AtomicBool::new(false);
         let first_error: Mutex<Option<Error>> = Mutex::new(None);
         let stop = || failed.load(Ordering::SeqCst) || self.cancel.is_cancelled();
+        let next_part = || -> Result<Option<usize>> {
+            if let Some(index) = lock(&hashed).pop_front() {
+                return Ok(Some(index));
+            }
+            let batch = self.take_batch(&needed, &next);
+            let Some((&first, rest)) = batch.split_first() else {
+                return Ok(None);
+            };
+            if !rest.is_empty() {
+                self.hash_batch(batch)?;
+                lock(&hashed).extend(rest);
+            }
+            Ok(Some(first))
+        };
         std::thread::scope(|s| {
             for _ in 0..workers {
                 s.spawn(|| {
-                    // One buffer per worker, reused for every part it must hash before sending;
-                    // untouched (no memory) when every MD5 is known.
-                    let mut buf = AlignedBuf::new();
                     loop {
                         if stop() {
                             return;
                         }
-                        let k = next.fetch_add(1, Ordering::SeqCst);
-                        let Some(&index) = needed.get(k) else {
-                            return;
+                        let sent = match next_part() {
+                            Ok(None) => return,
+                            Ok(Some(index)) => self.send_part(index, Some(progress), &stop),
+                            Err(e) => Err(e),
                         };
-                        if let Err(e) = self.send_part(index, &mut buf, Some(progress), &stop) {
+                        if let Err(e) = sent {
                             let mut slot = lock(&first_error);
                             // A worker stopped because another failed reports "cancelled"; keep
                             // the failure that started it.
@@ -403,10 +438,33 @@ impl Upload {
         }
     }
 
+    /// The next parts of `needed` for one sender: one part whose MD5 is known, or a run of up to
+    /// eight whose MD5s are not (to hash together).
+    fn take_batch<'n>(&self, needed: &'n [usize], next: &AtomicUsize) -> &'n [usize] {
+        let mut k = next.load(Ordering::SeqCst);
+        loop {
+            let Some(&index) = needed.get(k) else {
+                return &[];
+            };
+            let n = if self.md5s.is_known(index) {
+                1
+            } else {
+                needed[k..]
+                    .iter()
+                    .take(MAX_LANES)
+                    .take_while(|&&i| !self.md5s.is_known(i))
+                    .count()
+            };
+            match next.compare_exchange(k, k + n, Ordering::SeqCst, Ordering::SeqCst) {
+                Ok(_) => return &needed[k..k + n],
+                Err(now) => k = now,
+            }
+        }
+    }
+
     fn send_part(
         &self,
         index: usize,
-        buf: &mut AlignedBuf,
         progress: Option<ProgressFn<'_>>,
         stop: &dyn Fn() -> bool,
     ) -> Result<()> {
@@ -423,22 +481,26 @@ impl Upload {
             return Err(cancelled());
         }
         self.check_unchanged()?;
-        // With the MD5 known, the bytes go from the file to the socket; otherwise they are read
-        // here to be hashed, and sent from this buffer.
-        let (body, md5) = match self.part_md5[index].get() {
-            Some(md5) => (
-                PartBody::FileRange {
-                    file: &self.file,
-                    offset: part.offset,
-                    len: part.len,
-                },
-                md5.clone(),
-            ),
+        let md5 = match self.md5s.get_hex(index) {
+            Some(md5) => md5,
             None => {
-                self.read_part(index, buf)?;
-                let md5 = self.md5_from(index, buf.as_slice());
-                (PartBody::Bytes(buf.as_slice()), md5)
+                // With the next parts still needed: the caller will want them soon.
+                let batch: Vec<usize> = (index..self.plan.count())
+                    .filter(|&i| self.part_needed(i))
+                    .take_while(|&i| !self.md5s.is_known(i))
+                    .take(MAX_LANES)
+                    .collect();
+                self.hash_batch(&batch)?;
+                self.md5s
+                    .get_hex(index)
+                    .expect("hash_batch publishes every MD5 it computes")
             }
+        };
+        // The bytes go from the file straight to the socket.
+        let body = PartBody {
+            file: &self.file,
+            offset: part.offset,
+            len: part.len,
         };
         let params = [
             ("fileSha".to_owned(), self.sha1.clone()),
@@ -447,19 +509,16 @@ impl Upload {
             ("dataMd5".to_owned(), md5),
         ];
         let what = format!("part {index} (offset {})", part.offset);
+        let request = Request {
+            body: Some(body),
+            what: &what,
+            ..Request::upload("UploadPart", &params)
+        };
         self.transport
-            .call(
-                "UploadPart",
-                &params,
-                Some(body),
-                stop,
-                &what,
-                &self.retries,
-                &mut |body| {
-                    self.bytes_sent.fetch_add(part.len, Ordering::SeqCst);
-                    protocol::parse_part(body)
-                },
-            )
+            .call(request, stop, &self.retries, &mut |body| {
+                self.bytes_sent.fetch_add(part.len, Ordering::SeqCst);
+                protocol::parse_part(body)
+            })
             .map_err(|e| self.explain(e))?;
         if self.states[index]
             .compare_exchange(NEEDED, STORED, Ordering::SeqCst, Ordering::SeqCst)
@@ -470,16 +529,37 @@ impl Upload {
         Ok(())
     }
 
+    /// Computes the MD5s of `batch` (at most eight parts) that are not known yet, side by side in
+    /// lanes, on this thread: never waiting for another thread that may be computing them.
+    fn hash_batch(&self, batch: &[usize]) -> Result<()> {
+        let parts: Vec<Part> = batch
+            .iter()
+            .filter(|&&i| !self.md5s.is_known(i))
+            .filter_map(|&i| {
+                self.md5s.claim(i);
+                self.plan.part(i)
+            })
+            .collect();
+        fingerprint::md5_parts(
+            &self.file,
+            &parts,
+            SENDER_LANE_CHUNK,
+            &|| false,
+            &mut |index, md5| self.record_md5(index, md5),
+        )
+        .map_err(|(offset, e)| self.read_error(offset, &e))
+    }
+
     /// Computes the MD5s of `indexes` not known yet (a resume without a cache entry must read what
     /// the server lists before it can skip it): groups of eight parts side by side in SIMD lanes,
     /// one group per core at a time.
     fn hash_parts(&self, indexes: &[usize]) -> Result<()> {
-        let unknown: Vec<Part> = indexes
+        let unknown: Vec<usize> = indexes
             .iter()
-            .filter(|&&i| self.part_md5[i].get().is_none())
-            .map(|&i| self.plan.part(i).expect("index from the plan"))
+            .copied()
+            .filter(|&i| !self.md5s.is_known(i))
             .collect();
-        let groups: Vec<&[Part]> = unknown.chunks(md5_lanes::MAX_LANES).collect();
+        let groups: Vec<&[usize]> = unknown.chunks(MAX_LANES).collect();
         let next = AtomicUsize::new(0);
         let failure: Mutex<Option<Error>> = Mutex::new(None);
         // Hashing is all CPU: more threads than cores would only add buffers.
@@ -494,16 +574,11 @@ impl Upload {
             for _ in 0..workers {
                 s.spawn(|| {
                     while let Some(group) = groups.get(next.fetch_add(1, Ordering::SeqCst)) {
-                        let hashed = fingerprint::md5_parts(
-                            &self.file,
-                            group,
-                            &|| lock(&failure).is_some(),
-                            &mut |index, md5| {
-                                self.record_md5(index, || md5);
-                            },
-                        );
-                        if let Err((offset, e)) = hashed {
-                            *lock(&failure) = Some(self.read_error(offset, &e));
+                        if lock(&failure).is_some() {
+                            return;
+                        }
+                        if let Err(e) = self.hash_batch(group) {
+                            *lock(&failure) = Some(e);
                             return;
                         }
                     }
@@ -514,13 +589,6 @@ impl Upload {
             Some(e) => Err(e),
             None => Ok(()),
         }
-    }
-
-    /// Reads part `index` into `buf`.
-    fn read_part(&self, index: usize, buf: &mut AlignedBuf) -> Result<()> {
-        let part = self.plan.part(index).expect("index from the plan");
-        read_at(&self.file, buf.resize(part.len as usize), part.offset)
-            .map_err(|e| self.read_error(part.offset, &e))
     }
 
     /// What a failed read of the file at `offset` means: the file got shorter, or an I/O error.
@@ -545,25 +613,14 @@ impl Upload {
         }
     }
 
-    /// The MD5 of part `index`, whose bytes are `data`: the known one, or computed now.
-    fn md5_from(&self, index: usize, data: &[u8]) -> String {
-        self.record_md5(index, || md5_hex(data))
-    }
-
-    /// The MD5 of part `index`: the known one, or `compute()`'s, kept (and saved to the
-    /// fingerprint cache every so often, so a crash does not lose them all).
-    fn record_md5(&self, index: usize, compute: impl FnOnce() -> String) -> String {
-        let mut fresh = false;
-        let md5 = self.part_md5[index]
-            .get_or_init(|| {
-                fresh = true;
-                compute()
-            })
-            .clone();
-        if fresh && self.unsaved_md5s.fetch_add(1, Ordering::SeqCst) + 1 >= CACHE_SAVE_EVERY {
+    /// Publishes the MD5 of part `index`, and saves the fingerprint cache every so often, so a
+    /// crash does not lose them all.
+    fn record_md5(&self, index: usize, md5: md5_lanes::Digest) {
+        if self.md5s.set(index, md5)
+            && self.unsaved_md5s.fetch_add(1, Ordering::SeqCst) + 1 >= CACHE_SAVE_EVERY
+        {
             self.save_fingerprint();
         }
-        md5
     }
 
     /// Adds `delta` to the bytes done and reports, under one lock so reports never go backwards.
@@ -610,6 +667,7 @@ impl Upload {
                 let outcome = init(
                     &self.transport,
                     &params,
+                    self.plan.file_size,
                     &|| self.cancel.is_cancelled(),
                     &self.retries,
                 )?;
@@ -649,11 +707,8 @@ impl Upload {
         let params = [("fileSha".to_owned(), self.sha1.clone())];
         let mut answer = None;
         self.transport.call(
-            "FinishUpload",
-            &params,
-            None,
+            Request::upload("FinishUpload", &params),
             &|| self.cancel.is_cancelled(),
-            "",
             &self.retries,
             &mut |body| {
                 answer = Some(protocol::parse_finish(body)?);
@@ -700,15 +755,7 @@ impl Upload {
     fn save_fingerprint(&self) {
         if let Some((cache, id)) = &self.cache {
             self.unsaved_md5s.store(0, Ordering::SeqCst);
-            cache.store(
-                id,
-                &Fingerprint {
-                    sha1: self.sha1.clone(),
-                    file_size: self.plan.file_size,
-                    part_size: self.plan.part_size,
-                    part_md5: self.part_md5.iter().map(|m| m.get().cloned()).collect(),
-                },
-            );
+            cache.store(id, &fingerprint_of(&self.sha1, self.plan, &self.md5s));
         }
     }
 
@@ -733,14 +780,30 @@ fn changed(path: &Path) -> Error {
     )
 }
 
+/// What the fingerprint cache keeps of an upload.
+fn fingerprint_of(sha1: &str, plan: PartPlan, md5s: &PartMd5s) -> Fingerprint {
+    Fingerprint {
+        sha1: sha1.to_owned(),
+        file_size: plan.file_size,
+        part_size: plan.part_size,
+        part_md5: md5s.to_hex(),
+    }
+}
+
+/// InitUpload for a file of `file_size` bytes: its answer may list every stored part.
 fn init(
     transport: &Transport,
     params: &[(String, String)],
+    file_size: u64,
     stop: &dyn Fn() -> bool,
     retries: &AtomicU64,
 ) -> Result<InitOutcome> {
     let mut outcome = None;
-    transport.call("InitUpload", params, None, stop, "", retries, &mut |body| {
+    let request = Request {
+        answer_limit: protocol::init_answer_limit(file_size),
+        ..Request::upload("InitUpload", params)
+    };
+    transport.call(request, stop, retries, &mut |body| {
         outcome = Some(protocol::parse_init(body)?);
         Ok(())
     })?;
