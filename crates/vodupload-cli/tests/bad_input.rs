@@ -12,7 +12,9 @@ use vodupload::{Client, ClientOptions, Credentials, ErrorKind, no_progress};
 use vodupload_emulator::{Emulator, EmulatorConfig};
 
 mod common;
-use common::upload_with;
+use common::{
+    MIB, RewritingRelay, begin, client_for, random_file, sha1_file, sha1_url, upload_with,
+};
 
 /// A one-shot fake upload host that answers every request with `response`.
 fn fake_server(response: Vec<u8>) -> String {
@@ -89,6 +91,13 @@ fn the_bad_input_table() {
     let html = fake_server(http_200(b"<html><body>Welcome to nginx!</body></html>"));
     let no_code = fake_server(http_200(br#"{"message":"hello"}"#));
     let huge = fake_server(http_200(&vec![b' '; 4 << 20]));
+    let tiny_parts = fake_server(http_200(br#"{"code":1,"dataSize":1,"listParts":[]}"#));
+    let redirect = fake_server(
+        b"HTTP/1.1 302 Found\r\nLocation: http://elsewhere.invalid/up?Signature=abc\r\nContent-Length: 0\r\n\r\n"
+            .to_vec(),
+    );
+    let dots = d.join("....mp4");
+    std::fs::write(&dots, vec![1u8; 3000]).unwrap();
     let dead = {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}/v2/index.php", l.local_addr().unwrap())
@@ -158,6 +167,20 @@ fn the_bad_input_table() {
             env: key_env.clone(),
             exit: 2,
             says: "contains ':'",
+        },
+        Case {
+            input: "name of only spaces",
+            args: with(&good, &ep, &["--name", "   "]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "the video name \"   \" is empty or only spaces, which the service refuses; pass a name",
+        },
+        Case {
+            input: "file name of only dots",
+            args: with(&dots, &ep, &[]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "cannot name the video after",
         },
         Case {
             input: "bad part size",
@@ -236,6 +259,20 @@ fn the_bad_input_table() {
             exit: 6,
             says: "larger than",
         },
+        Case {
+            input: "resume with a part size of 1 byte",
+            args: with(&good, &tiny_parts, &["--retries", "2"]),
+            env: key_env.clone(),
+            exit: 6,
+            says: "fixed the part size at 1 bytes, which the protocol does not allow",
+        },
+        Case {
+            input: "redirect to another host",
+            args: with(&good, &redirect, &["--retries", "2"]),
+            env: key_env.clone(),
+            exit: 6,
+            says: "a redirect to \"http://elsewhere.invalid/up\"; redirects are not followed",
+        },
     ];
 
     println!("| input | CLI exit | message |\n|---|---|---|");
@@ -253,6 +290,7 @@ fn the_bad_input_table() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(c.exit), "{}: {err}", c.input);
         assert!(err.contains(c.says), "{}: {err}", c.input);
+        assert!(!err.contains("Signature"), "{}: {err}", c.input);
         assert_eq!(
             err.trim_end().lines().count(),
             1,
@@ -326,4 +364,155 @@ fn a_non_utf8_path_uploads() {
     );
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["parts_total"], 1);
+}
+
+/// Rewrites InitUpload's answer with `edit(listParts)`; every other answer passes unchanged.
+fn lying_relay(
+    emu: &Emulator,
+    edit: impl Fn(&mut Vec<serde_json::Value>) + Send + Sync + 'static,
+) -> RewritingRelay {
+    RewritingRelay::start(&emu.endpoint(), move |action, body| {
+        if action != "InitUpload" {
+            return body;
+        }
+        let mut answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        if let Some(list) = answer
+            .get_mut("listParts")
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            edit(list);
+        }
+        serde_json::to_vec(&answer).unwrap()
+    })
+}
+
+fn emulator() -> Emulator {
+    Emulator::start(EmulatorConfig {
+        rate_limit: false,
+        ..EmulatorConfig::default()
+    })
+    .unwrap()
+}
+
+/// A resume list the client must not trust: parts beyond the file, off its boundaries, of
+/// another length, listed twice or with another MD5 are sent again, and the file ends complete.
+#[test]
+fn a_lying_part_list_never_makes_a_wrong_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    // 21 parts of 1 MiB, the last one short.
+    let file = random_file(dir.path(), "lies.mp4", 20 * MIB + 12_345, 41);
+    let emu = emulator();
+    let honest = client_for(&emu, |_| {});
+    let up = begin(&honest, &file).unwrap();
+    for i in 0..10 {
+        up.upload_part(i).unwrap();
+    }
+    drop(up);
+
+    let relay = lying_relay(&emu, |list| {
+        assert_eq!(list.len(), 10, "the emulator lists what was stored");
+        let part = |i: usize| {
+            list.iter()
+                .find(|p| p["offset"] == i as u64 * MIB)
+                .unwrap()
+                .clone()
+        };
+        let (p0, p2) = (part(0), part(2));
+        // Part 3 with another MD5, part 2 listed twice.
+        for p in list.iter_mut() {
+            if p["offset"] == 3 * MIB {
+                p["dataMd5"] = "0123456789abcdef0123456789abcdef".into();
+            }
+        }
+        list.push(p2);
+        let md5 = p0["dataMd5"].clone();
+        for (offset, size) in [
+            (100 * MIB, MIB),    // beyond the file
+            (MIB / 2, MIB),      // across two parts
+            (12 * MIB, MIB / 2), // a boundary, another length
+            (20 * MIB, MIB),     // the short last part at full length
+        ] {
+            list.push(serde_json::json!({"offset": offset, "dataSize": size, "dataMd5": md5}));
+        }
+    });
+    let mut o = ClientOptions::default();
+    o.endpoint = relay.endpoint.clone();
+    o.rate_limits = vodupload::RateLimits::unlimited();
+    let (id, key) = emu.credentials()[0].clone();
+    let liar = Client::new(Credentials::new(id, key).unwrap(), o).unwrap();
+    let r = upload_with(&liar, &file, &no_progress).unwrap();
+    // Kept: 0, 1 and 4..=9; sent again: 2 (listed twice), 3 (wrong MD5), 10..=20.
+    assert_eq!((r.parts_skipped, r.parts_uploaded), (8, 13), "{r:?}");
+    assert_eq!(relay.count("UploadPart"), 13);
+    assert_eq!(sha1_url(&r.url, None), sha1_file(&file));
+}
+
+/// A negative offset, or a part size the protocol does not have, fails at once: nothing is sent
+/// and nothing is retried.
+#[test]
+fn an_impossible_resume_fails_before_any_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = random_file(dir.path(), "neg.mp4", 3 * MIB, 42);
+    let emu = emulator();
+    let honest = client_for(&emu, |_| {});
+    begin(&honest, &file).unwrap().upload_part(1).unwrap();
+    let (id, key) = emu.credentials()[0].clone();
+    let client_of = |relay: &RewritingRelay| {
+        let mut o = ClientOptions::default();
+        o.endpoint = relay.endpoint.clone();
+        o.retry_base_delay = Duration::from_millis(1);
+        Client::new(Credentials::new(id.clone(), key.clone()).unwrap(), o).unwrap()
+    };
+
+    let negative = lying_relay(&emu, |list| list[0]["offset"] = (-1_048_576i64).into());
+    let e = upload_with(&client_of(&negative), &file, &no_progress).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+    assert!(e.to_string().contains("offset/dataSize/dataMd5"), "{e}");
+    assert_eq!(
+        (negative.count("InitUpload"), negative.count("UploadPart")),
+        (1, 0)
+    );
+
+    for size in [1u64, 1 << 40] {
+        let relay = RewritingRelay::start(&emu.endpoint(), move |action, body| {
+            if action != "InitUpload" {
+                return body;
+            }
+            let mut answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            answer["dataSize"] = size.into();
+            serde_json::to_vec(&answer).unwrap()
+        });
+        let e = upload_with(&client_of(&relay), &file, &no_progress).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+        assert!(
+            e.to_string()
+                .contains(&format!("fixed the part size at {size} bytes")),
+            "{e}"
+        );
+        assert_eq!(
+            (relay.count("InitUpload"), relay.count("UploadPart")),
+            (1, 0)
+        );
+    }
+}
+
+/// A redirect is never followed, whatever the action: one request, a protocol error that names
+/// where it pointed (without its query).
+#[test]
+fn a_redirect_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.mp4");
+    std::fs::write(&good, vec![1u8; 3000]).unwrap();
+    let redirect = fake_server(
+        b"HTTP/1.1 307 Temporary Redirect\r\nLocation: https://elsewhere.invalid/v2/index.php?Action=x&Signature=s3cr3t\r\nContent-Length: 0\r\n\r\n"
+            .to_vec(),
+    );
+    let e = upload_with(&client(&redirect, "k", "i"), &good, &no_progress).unwrap_err();
+    assert_eq!((e.kind(), e.is_transient()), (ErrorKind::Protocol, false));
+    let text = e.to_string();
+    assert!(
+        text.contains("HTTP 307, a redirect to \"https://elsewhere.invalid/v2/index.php\""),
+        "{text}"
+    );
+    assert!(!text.contains("s3cr3t"), "{text}");
 }

@@ -424,10 +424,19 @@ fn embedded_emulator_upload() {
     let dir = tempfile::tempdir().unwrap();
     let file = random_file(dir.path(), "embedded.mp4", 3 * MIB, 7);
     let started = Instant::now();
+    // A proxy that answers nothing: the embedded emulator must be reached directly anyway.
+    let dead_proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://{}", dead_proxy.local_addr().unwrap());
+    drop(dead_proxy);
     let out = Command::new(bin())
         .arg("upload")
         .arg(&file)
-        .args(["--emulator", "--json"])
+        .args(["--emulator", "--json", "--retries", "1"])
+        .env("HTTP_PROXY", &proxy)
+        .env("http_proxy", &proxy)
+        .env("ALL_PROXY", &proxy)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
         .output()
         .unwrap();
     let j = json_of(&out);
