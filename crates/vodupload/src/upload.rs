@@ -28,9 +28,12 @@ use crate::transport::{Request, Transport, cancelled};
 const NEEDED: u8 = 0;
 const STORED: u8 = 1;
 const SKIPPED: u8 = 2;
-/// Newly computed part MD5s between two saves of the fingerprint cache: a crash loses at most
-/// this many, which a resume must then read and hash again before it can skip them.
+/// Newly computed part MD5s between two saves of the fingerprint cache, at least: a crash loses
+/// at most this many, which a resume must then read and hash again before it can skip them.
 const CACHE_SAVE_EVERY: usize = 16;
+/// ... and at most this many saves per upload: an entry holds every part's MD5, so saving every
+/// 16 of 100,000 parts would rewrite the cache 6,000 times.
+const CACHE_SAVES_MAX: usize = 64;
 /// Bytes of each part a sender reads per round when it hashes a batch of parts in lanes: its
 /// buffer is eight times this, 512 KiB, whatever the part size.
 const SENDER_LANE_CHUNK: usize = 64 * 1024;
@@ -616,8 +619,9 @@ impl Upload {
     /// Publishes the MD5 of part `index`, and saves the fingerprint cache every so often, so a
     /// crash does not lose them all.
     fn record_md5(&self, index: usize, md5: md5_lanes::Digest) {
+        let every = CACHE_SAVE_EVERY.max(self.plan.count() / CACHE_SAVES_MAX);
         if self.md5s.set(index, md5)
-            && self.unsaved_md5s.fetch_add(1, Ordering::SeqCst) + 1 >= CACHE_SAVE_EVERY
+            && self.unsaved_md5s.fetch_add(1, Ordering::SeqCst) + 1 >= every
         {
             self.save_fingerprint();
         }
