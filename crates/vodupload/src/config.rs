@@ -1,10 +1,13 @@
-//! Client-wide settings, checked once when the client is made.
+//! Client-wide settings and their rules: checked once when the client is made, and when a face
+//! sets one by name (see [`crate::settings`]). One rule, one message, whatever the face.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::error::Result;
 use crate::pacing::RateLimits;
 use crate::plan::DEFAULT_PART_SIZE;
+use crate::settings::{self, CLIENT_OPTIONS, Value, check_count, check_duration};
 use crate::signature::SignatureMethod;
 
 /// The provider's upload host, on the path its docs give.
@@ -16,6 +19,13 @@ pub const DEFAULT_REGION: &str = "gz";
 pub const DEFAULT_CONCURRENCY: usize = 4;
 /// Upper bound on parallel parts: beyond this a single client only contends with itself.
 pub const MAX_CONCURRENCY: usize = 64;
+/// Upper bound on tries per request: past this, a failure is not passing.
+pub const MAX_ATTEMPTS: u32 = 100;
+/// Longest timeout: a day is beyond any part's upload on a working link, and keeps deadlines far
+/// from overflowing the clock.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
+/// Longest retry delay.
+pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(3_600);
 
 /// Settings for a [`Client`](crate::Client). Start from `Default` and change what you need.
 #[derive(Debug, Clone)]
@@ -28,7 +38,7 @@ pub struct ClientOptions {
     pub part_size: u64,
     /// Parts in flight at once (1..=64).
     pub concurrency: usize,
-    /// Tries per request, the first included (≥ 1).
+    /// Tries per request, the first included (1..=100).
     pub max_attempts: u32,
     /// First retry delay; doubles per retry up to `retry_max_delay`, with jitter.
     pub retry_base_delay: Duration,
@@ -71,5 +81,241 @@ impl Default for ClientOptions {
             fingerprint_cache: None,
             events_endpoint: DEFAULT_EVENTS_ENDPOINT.to_owned(),
         }
+    }
+}
+
+impl ClientOptions {
+    /// Sets the option `name` (one of [`settings::CLIENT_OPTIONS`]) from a face's value,
+    /// applying the option's rule; on error nothing changes. [`Value::Default`] restores the
+    /// default.
+    pub fn set(&mut self, name: &str, value: Value<'_>) -> Result<()> {
+        let name = settings::find(CLIENT_OPTIONS, name, "client option")?.name;
+        let d = ClientOptions::default();
+        let v = &value;
+        if value == Value::Default {
+            match name {
+                "endpoint" => self.endpoint = d.endpoint,
+                "region" => self.region = d.region,
+                "part_size" => self.part_size = d.part_size,
+                "concurrency" => self.concurrency = d.concurrency,
+                "max_attempts" => self.max_attempts = d.max_attempts,
+                "retry_base_delay" => self.retry_base_delay = d.retry_base_delay,
+                "retry_max_delay" => self.retry_max_delay = d.retry_max_delay,
+                "connect_timeout" => self.connect_timeout = d.connect_timeout,
+                "request_timeout" => self.request_timeout = d.request_timeout,
+                "ca_file" => self.ca_file = d.ca_file,
+                "proxy" => self.proxy = d.proxy,
+                "signature_method" => self.signature_method = d.signature_method,
+                "rate_limit" => self.rate_limits = d.rate_limits,
+                "fingerprint_cache" => self.fingerprint_cache = d.fingerprint_cache,
+                "events_endpoint" => self.events_endpoint = d.events_endpoint,
+                _ => unreachable!("every option has a default"),
+            }
+            return Ok(());
+        }
+        match name {
+            "endpoint" => self.endpoint = check_endpoint(settings::text(name, v)?)?,
+            "region" => self.region = check_region(settings::text(name, v)?)?,
+            "part_size" => self.part_size = check_part_size(settings::integer(name, v)?)?,
+            "concurrency" => self.concurrency = check_concurrency(settings::integer(name, v)?)?,
+            "max_attempts" => self.max_attempts = check_attempts(settings::integer(name, v)?)?,
+            "retry_base_delay" | "retry_max_delay" => {
+                let d = check_duration(name, settings::seconds(name, v)?, MAX_RETRY_DELAY)?;
+                if name == "retry_base_delay" {
+                    self.retry_base_delay = d;
+                } else {
+                    self.retry_max_delay = d;
+                }
+            }
+            "connect_timeout" => {
+                self.connect_timeout =
+                    check_duration(name, settings::seconds(name, v)?, MAX_TIMEOUT)?
+            }
+            "request_timeout" => {
+                self.request_timeout =
+                    check_duration(name, settings::seconds(name, v)?, MAX_TIMEOUT)?
+            }
+            "ca_file" => self.ca_file = Some(settings::path(name, v)?.to_owned()),
+            "proxy" => self.proxy = Some(check_proxy(settings::text(name, v)?)?),
+            "signature_method" => {
+                self.signature_method = SignatureMethod::parse(settings::text(name, v)?)?
+            }
+            "rate_limit" => {
+                self.rate_limits = if settings::boolean(name, v)? {
+                    RateLimits::default()
+                } else {
+                    RateLimits::unlimited()
+                }
+            }
+            "fingerprint_cache" => {
+                let dir = settings::path(name, v)?;
+                crate::cache::check_dir(dir)?;
+                self.fingerprint_cache = Some(dir.to_owned());
+            }
+            "events_endpoint" => {
+                self.events_endpoint = check_events_endpoint(settings::text(name, v)?)?
+            }
+            _ => unreachable!("every option is handled"),
+        }
+        Ok(())
+    }
+
+    /// Checks every option against its rule, with the messages [`ClientOptions::set`] gives.
+    /// [`Client::new`](crate::Client::new) calls it; the CA file is read there.
+    pub fn validate(&self) -> Result<()> {
+        check_endpoint(&self.endpoint)?;
+        check_events_endpoint(&self.events_endpoint)?;
+        check_region(&self.region)?;
+        check_part_size(self.part_size.into())?;
+        check_concurrency(self.concurrency as i128)?;
+        check_attempts(self.max_attempts.into())?;
+        for (name, d, max) in [
+            ("retry_base_delay", self.retry_base_delay, MAX_RETRY_DELAY),
+            ("retry_max_delay", self.retry_max_delay, MAX_RETRY_DELAY),
+            ("connect_timeout", self.connect_timeout, MAX_TIMEOUT),
+            ("request_timeout", self.request_timeout, MAX_TIMEOUT),
+        ] {
+            check_duration(name, d.as_secs_f64(), max)?;
+        }
+        if let Some(p) = &self.proxy {
+            check_proxy(p)?;
+        }
+        if let Some(dir) = &self.fingerprint_cache {
+            crate::cache::check_dir(dir)?;
+        }
+        Ok(())
+    }
+}
+
+fn check_endpoint(url: &str) -> Result<String> {
+    crate::transport::Endpoint::parse(url)?;
+    Ok(url.to_owned())
+}
+
+fn check_events_endpoint(url: &str) -> Result<String> {
+    crate::transport::Endpoint::parse_as(url, "events endpoint", DEFAULT_EVENTS_ENDPOINT)?;
+    Ok(url.to_owned())
+}
+
+fn check_region(region: &str) -> Result<String> {
+    if region.is_empty()
+        || !region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(crate::Error::invalid_input(format!(
+            "region {region:?} is not valid: use e.g. gz, bj, sh, hk, ca"
+        )));
+    }
+    Ok(region.to_owned())
+}
+
+fn check_part_size(n: i128) -> Result<u64> {
+    u64::try_from(n)
+        .ok()
+        .filter(|v| crate::plan::ALLOWED_PART_SIZES.contains(v))
+        .ok_or_else(|| crate::plan::part_size_error(n))
+}
+
+fn check_concurrency(n: i128) -> Result<usize> {
+    check_count("concurrency", n, 1, MAX_CONCURRENCY as u64, "").map(|v| v as usize)
+}
+
+fn check_attempts(n: i128) -> Result<u32> {
+    check_count(
+        "max_attempts",
+        n,
+        1,
+        MAX_ATTEMPTS.into(),
+        " (1 means no retries)",
+    )
+    .map(|v| v as u32)
+}
+
+fn check_proxy(url: &str) -> Result<String> {
+    ureq::Proxy::new(url)
+        .map_err(|e| crate::Error::invalid_input(format!("proxy {url:?} is not usable: {e}")))?;
+    Ok(url.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::CLIENT_OPTIONS;
+
+    #[test]
+    fn every_option_can_be_set_and_reset() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("fp");
+        let good = |name: &str| -> Value<'static> {
+            match name {
+                "endpoint" | "events_endpoint" => Value::Text("http://127.0.0.1:1/v2/index.php"),
+                "region" => Value::Text("bj"),
+                "part_size" => Value::Int(524_288),
+                "concurrency" | "max_attempts" => Value::Text("3"),
+                "retry_base_delay" | "retry_max_delay" | "connect_timeout" | "request_timeout" => {
+                    Value::Float(1.5)
+                }
+                "ca_file" => Value::Text("/etc/ssl/certs/ca-certificates.crt"),
+                "proxy" => Value::Text("http://127.0.0.1:3128"),
+                "signature_method" => Value::Text("HmacSHA256"),
+                "rate_limit" => Value::Bool(false),
+                "fingerprint_cache" => Value::Default,
+                other => panic!("no test value for the option {other}"),
+            }
+        };
+        for s in CLIENT_OPTIONS {
+            let mut o = ClientOptions::default();
+            let value = if s.name == "fingerprint_cache" {
+                Value::Path(&cache)
+            } else {
+                good(s.name)
+            };
+            o.set(s.name, value).unwrap();
+            assert_ne!(
+                format!("{o:?}"),
+                format!("{:?}", ClientOptions::default()),
+                "{} changed something",
+                s.name
+            );
+            o.validate().unwrap();
+            o.set(s.name, Value::Default).unwrap();
+            assert_eq!(format!("{o:?}"), format!("{:?}", ClientOptions::default()));
+        }
+    }
+
+    #[test]
+    fn one_message_per_rule_whichever_way_it_is_set() {
+        let mut o = ClientOptions::default();
+        let e = o.set("request_timeout", Value::Float(0.0)).unwrap_err();
+        let mut direct = ClientOptions::default();
+        direct.request_timeout = Duration::ZERO;
+        assert_eq!(e.to_string(), direct.validate().unwrap_err().to_string());
+        assert_eq!(
+            e.to_string(),
+            "request_timeout must be more than 0 and at most 86400 seconds, not 0"
+        );
+        for bad in [Value::Int(-5), Value::Text("-5"), Value::Float(-5.0)] {
+            assert_eq!(
+                o.set("connect_timeout", bad).unwrap_err().to_string(),
+                "connect_timeout must be more than 0 and at most 86400 seconds, not -5"
+            );
+        }
+        let e = o.set("concurrency", Value::Int(0)).unwrap_err();
+        direct = ClientOptions::default();
+        direct.concurrency = 0;
+        assert_eq!(e.to_string(), direct.validate().unwrap_err().to_string());
+        assert_eq!(
+            o.set("max_attempts", Value::Int(1 << 40))
+                .unwrap_err()
+                .to_string(),
+            "max_attempts 1099511627776 is out of range: use 1 to 100 (1 means no retries)"
+        );
+        assert_eq!(
+            o.set("part_size", Value::Int(-1)).unwrap_err().to_string(),
+            "part size -1 is not accepted by the service: use 524288 (512 KiB) or 1048576 (1 MiB)"
+        );
+        assert!(o.set("proxy", Value::Text("::not a url")).is_err());
+        assert_eq!(format!("{o:?}"), format!("{:?}", ClientOptions::default()));
     }
 }

@@ -28,6 +28,7 @@ mod positional;
 pub mod progress;
 pub mod protocol;
 mod resume;
+pub mod settings;
 pub mod signature;
 mod stamp;
 mod transport;

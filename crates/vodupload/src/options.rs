@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::settings::{self, UPLOAD_OPTIONS, Value};
 
 /// Characters the service refuses in `fileName`.
 pub const FORBIDDEN_NAME_CHARS: &[char] = &['\\', '/', ':', '*', '?', '"', '<', '>'];
@@ -66,20 +67,11 @@ impl UploadOptions {
             ("fileType".to_owned(), file_type),
         ];
         for (i, tag) in self.tags.iter().enumerate() {
-            if tag.is_empty() || tag.chars().any(char::is_control) {
-                return Err(Error::invalid_input(format!(
-                    "tag {} ({tag:?}) is empty or has control characters",
-                    i + 1
-                )));
-            }
+            check_tag(tag)?;
             p.push((format!("tags.{}", i + 1), tag.clone()));
         }
         if let Some(c) = self.class_id {
-            if c < 0 {
-                return Err(Error::invalid_input(format!(
-                    "class id {c} is negative: use the id of a category, or none"
-                )));
-            }
+            check_class_id(c.into())?;
             p.push(("classId".to_owned(), c.to_string()));
         }
         for (k, v) in [
@@ -93,6 +85,68 @@ impl UploadOptions {
         }
         Ok(p)
     }
+}
+
+impl UploadOptions {
+    /// Sets the option `name` (one of [`settings::UPLOAD_OPTIONS`]) from a face's value,
+    /// applying its rule; on error nothing changes. Each `tags` value adds a tag;
+    /// [`Value::Default`] restores the default (no tags, the name from the path...).
+    pub fn set(&mut self, name: &str, value: Value<'_>) -> Result<()> {
+        let name = settings::find(UPLOAD_OPTIONS, name, "upload option")?.name;
+        let v = &value;
+        let reset = value == Value::Default;
+        match name {
+            "name" if reset => self.name = None,
+            "name" => {
+                let n = settings::text(name, v)?;
+                validate_name(n)?;
+                self.name = Some(n.to_owned());
+            }
+            "file_type" if reset => self.file_type = None,
+            "file_type" => {
+                let t = settings::text(name, v)?;
+                validate_type(t.strip_prefix('.').unwrap_or(t))?;
+                self.file_type = Some(t.to_owned());
+            }
+            "tags" if reset => self.tags.clear(),
+            "tags" => {
+                let t = settings::text(name, v)?;
+                check_tag(t)?;
+                self.tags.push(t.to_owned());
+            }
+            "class_id" if reset => self.class_id = None,
+            "class_id" => self.class_id = Some(check_class_id(settings::integer(name, v)?)?),
+            "transcode" | "screenshot" | "watermark" => {
+                let on = !reset && settings::boolean(name, v)?;
+                match name {
+                    "transcode" => self.transcode = on,
+                    "screenshot" => self.screenshot = on,
+                    _ => self.watermark = on,
+                }
+            }
+            _ => unreachable!("every option is handled"),
+        }
+        Ok(())
+    }
+}
+
+/// A tag: not empty, no control characters.
+fn check_tag(tag: &str) -> Result<()> {
+    if tag.is_empty() || tag.chars().any(char::is_control) {
+        return Err(Error::invalid_input(format!(
+            "tag {tag:?} is empty or has control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// A category id: 0 or more.
+fn check_class_id(c: i128) -> Result<i64> {
+    i64::try_from(c).ok().filter(|c| *c >= 0).ok_or_else(|| {
+        Error::invalid_input(format!(
+            "class_id {c} is out of range: use the id of a category (0 or more), or none"
+        ))
+    })
 }
 
 /// Checks a `fileName` against the service's rules. The one rule for names: the client applies

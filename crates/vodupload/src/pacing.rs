@@ -3,12 +3,12 @@
 //! A sliding window rather than a token bucket: the service counts calls per minute, and a full
 //! bucket refilled mid-minute would let through twice the limit within one window.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 /// Calls per minute allowed for each action class; 0 turns pacing off for that class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RateLimits {
     pub upload_part_per_minute: u32,
     pub init_per_minute: u32,
@@ -82,7 +82,27 @@ pub(crate) struct Pacer {
     finish: Window,
 }
 
+/// Who shares one budget: the service counts calls per account, so every client of one SecretId
+/// on one endpoint in this process shares one pacer (a C client rebuilt by a setter included).
+type PacerKey = (String, String, RateLimits);
+
 impl Pacer {
+    /// The pacer of `secret_id` on `endpoint` at `limits`: the one other live clients of that
+    /// account use, or a new one.
+    pub(crate) fn shared(endpoint: &str, secret_id: &str, limits: RateLimits) -> Arc<Pacer> {
+        static PACERS: Mutex<Option<HashMap<PacerKey, Weak<Pacer>>>> = Mutex::new(None);
+        let mut pacers = PACERS.lock().unwrap_or_else(|e| e.into_inner());
+        let pacers = pacers.get_or_insert_with(HashMap::new);
+        pacers.retain(|_, p| p.strong_count() > 0);
+        let key = (endpoint.to_owned(), secret_id.to_owned(), limits);
+        if let Some(p) = pacers.get(&key).and_then(Weak::upgrade) {
+            return p;
+        }
+        let p = Arc::new(Pacer::new(limits));
+        pacers.insert(key, Arc::downgrade(&p));
+        p
+    }
+
     pub(crate) fn new(limits: RateLimits) -> Self {
         Pacer {
             part: Window::new(limits.upload_part_per_minute),
@@ -132,6 +152,22 @@ mod tests {
         let wait = w.try_book(t0 + Duration::from_secs(10));
         assert_eq!(wait, Duration::from_secs(50));
         assert_eq!(w.try_book(t0 + WINDOW), Duration::ZERO);
+    }
+
+    #[test]
+    fn one_pacer_per_account_and_endpoint() {
+        let l = RateLimits::default();
+        let a = Pacer::shared("https://h/v2", "AKID1", l);
+        let b = Pacer::shared("https://h/v2", "AKID1", l);
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &Pacer::shared("https://h/v2", "AKID2", l)));
+        assert!(!Arc::ptr_eq(&a, &Pacer::shared("https://x/v2", "AKID1", l)));
+        let weak = Arc::downgrade(&a);
+        drop((a, b));
+        assert!(
+            weak.upgrade().is_none(),
+            "the registry does not keep pacers alive"
+        );
     }
 
     #[test]

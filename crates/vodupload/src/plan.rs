@@ -12,10 +12,15 @@ pub fn validate_part_size(part_size: u64) -> Result<u64> {
     if ALLOWED_PART_SIZES.contains(&part_size) {
         Ok(part_size)
     } else {
-        Err(Error::invalid_input(format!(
-            "part size {part_size} is not accepted by the service: use 524288 (512 KiB) or 1048576 (1 MiB)"
-        )))
+        Err(part_size_error(part_size))
     }
+}
+
+/// The one message for a part size the service does not take.
+pub(crate) fn part_size_error(part_size: impl std::fmt::Display) -> Error {
+    Error::invalid_input(format!(
+        "part size {part_size} is not accepted by the service: use 524288 (512 KiB) or 1048576 (1 MiB)"
+    ))
 }
 
 /// One part: where it starts and how long it is.

@@ -168,51 +168,20 @@ pub(crate) struct Transport {
     events_endpoint: Endpoint,
     credentials: Credentials,
     options: ClientOptions,
-    pacer: Pacer,
+    pacer: Arc<Pacer>,
     /// Seconds to add to the local clock, learnt from the server's Date header after a 4500.
     clock_offset: AtomicI64,
 }
 
 impl Transport {
     pub(crate) fn new(credentials: Credentials, options: ClientOptions) -> Result<Arc<Self>> {
+        options.validate()?;
         let endpoint = Endpoint::parse(&options.endpoint)?;
         let events_endpoint = Endpoint::parse_as(
             &options.events_endpoint,
             "events endpoint",
             crate::config::DEFAULT_EVENTS_ENDPOINT,
         )?;
-        if options.concurrency == 0 || options.concurrency > MAX_CONCURRENCY {
-            return Err(Error::invalid_input(format!(
-                "concurrency {} is out of range: use 1 to {MAX_CONCURRENCY}",
-                options.concurrency
-            )));
-        }
-        if options.max_attempts == 0 {
-            return Err(Error::invalid_input(
-                "max attempts must be at least 1 (1 means no retries)",
-            ));
-        }
-        if options.connect_timeout.is_zero() || options.request_timeout.is_zero() {
-            return Err(Error::invalid_input(
-                "timeouts must be greater than zero: a request without a limit could hang",
-            ));
-        }
-        if options.region.is_empty()
-            || !options
-                .region
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            return Err(Error::invalid_input(format!(
-                "region {:?} is not valid: use e.g. gz, bj, sh, hk, ca",
-                options.region
-            )));
-        }
-        crate::plan::validate_part_size(options.part_size)?;
-        if let Some(dir) = &options.fingerprint_cache {
-            crate::cache::check_dir(dir)?;
-        }
-
         let mut tls = TlsConfig::builder();
         if let Some(path) = &options.ca_file {
             tls = tls.root_certs(load_ca_file(path)?);
@@ -242,11 +211,12 @@ impl Transport {
             .tls_config(tls.build())
             .proxy(proxy)
             .build();
+        let pacer = Pacer::shared(&endpoint.url, credentials.secret_id(), options.rate_limits);
         Ok(Arc::new(Transport {
             agent: config.new_agent(),
             endpoint,
             events_endpoint,
-            pacer: Pacer::new(options.rate_limits),
+            pacer,
             credentials,
             options,
             clock_offset: AtomicI64::new(0),
