@@ -154,7 +154,8 @@ typedef uint32_t vod_status;
  * Thread-safety: safe to share between threads. Uploads may run on several threads at once with
  * one client; the setters may be called at any time and apply to uploads started afterwards
  * (uploads already running keep the settings they started with). Configure it once, then share
- * it: each setter rebuilds the connection pool.
+ * it: each setter rebuilds the connection pool. The pacing is the account's, shared by every
+ * client of one SecretId and endpoint in the process, so rebuilding never resets it.
  */
 typedef struct vod_client vod_client;
 
@@ -323,6 +324,17 @@ vod_status vod_client_new_from_env(const char *endpoint, vod_client **out);
 void vod_client_free(vod_client *client);
 
 /**
+ * Sets any client option by its name, from text, as a configuration file would: `name` is one
+ * of the names `vod_client_option_name` lists ("concurrency", "request_timeout"...), `value`
+ * its text ("8", "2.5" seconds, "true", a path or URL), or NULL for the option's default. The
+ * same rules and messages as the typed setters, and as every other face.
+ *
+ * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client or name), `VOD_ERR_INVALID_INPUT` (an unknown
+ * name, a value the option refuses, not UTF-8); the setting is then unchanged.
+ */
+vod_status vod_client_set_option(vod_client *client, const char *name, const char *value);
+
+/**
  * Sets the part size: 524288 (512 KiB) or 1048576 (1 MiB, the default); the service accepts no
  * other. A resumed upload keeps the part size its first attempt used, whatever this says.
  *
@@ -349,29 +361,47 @@ vod_status vod_client_set_concurrency(vod_client *client, uint32_t n);
 vod_status vod_client_set_ca_file(vod_client *client, const char *pem_path);
 
 /**
- * Sets how many times a request is tried, the first included (default 5; 1 means no retries).
- * Retries wait with exponential backoff and jitter, and happen only for failures that can pass
- * (network errors, timeouts, HTTP 5xx, service errors marked retryable).
+ * Sets how many times a request is tried, the first included: 1 to 100 (default 5; 1 means no
+ * retries). Retries wait with exponential backoff and jitter, and happen only for failures that
+ * can pass (network errors, timeouts, HTTP 5xx, service errors marked retryable).
  *
- * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (0).
+ * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (out of range).
  */
 vod_status vod_client_set_max_attempts(vod_client *client, uint32_t attempts);
 
 /**
- * Sets the time allowed to connect (TCP and TLS), in milliseconds (default 10000).
+ * Sets the time allowed to connect (TCP and TLS), in milliseconds: more than 0, at most a day
+ * (default 10000).
  *
- * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client, or 0).
+ * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (out of range).
  */
 vod_status vod_client_set_connect_timeout_ms(vod_client *client, uint64_t ms);
 
 /**
  * Sets the time allowed for one whole request (connect, send the part, read the answer), in
- * milliseconds (default 60000). A request that takes longer fails with `VOD_ERR_TIMEOUT` once
- * the retries are used up.
+ * milliseconds: more than 0, at most a day (default 60000). A request that takes longer fails
+ * with `VOD_ERR_TIMEOUT` once the retries are used up.
  *
- * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client, or 0).
+ * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (out of range).
  */
 vod_status vod_client_set_request_timeout_ms(vod_client *client, uint64_t ms);
+
+/**
+ * Sets the delay before the first retry, in milliseconds (default 250); each further retry
+ * waits twice as long, up to `vod_client_set_retry_max_delay_ms`, with jitter. More than 0, at
+ * most an hour.
+ *
+ * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (out of range).
+ */
+vod_status vod_client_set_retry_base_delay_ms(vod_client *client, uint64_t ms);
+
+/**
+ * Sets the longest delay between two tries, in milliseconds (default 8000). More than 0, at
+ * most an hour.
+ *
+ * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (out of range).
+ */
+vod_status vod_client_set_retry_max_delay_ms(vod_client *client, uint64_t ms);
 
 /**
  * Sets the `Region` parameter: "gz" (default), "bj", "sh", "hk", "ca"...
@@ -391,8 +421,8 @@ vod_status vod_client_set_signature_method(vod_client *client, const char *metho
 /**
  * Turns the client-side pacing on (default) or off. When on, the client keeps under the
  * service's published rates (10000 UploadPart and 100 InitUpload/FinishUpload calls a minute)
- * across all the threads using this client, waiting rather than earning error 4400. Turn it off
- * only for a server without those limits (a test server).
+ * across all the threads and clients of this SecretId in the process, waiting rather than
+ * earning error 4400. Turn it off only for a server without those limits (a test server).
  *
  * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client).
  */
@@ -400,11 +430,24 @@ vod_status vod_client_set_rate_limiting(vod_client *client, bool enabled);
 
 /**
  * Sends requests through the HTTP proxy `url` ("http://host:port"). Without this call the
- * usual `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` environment variables apply.
+ * usual `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` and `NO_PROXY` variables apply, except for
+ * an endpoint on this machine (an emulator), which is reached directly.
  *
  * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL), `VOD_ERR_INVALID_INPUT` (not a usable proxy URL).
  */
 vod_status vod_client_set_proxy(vod_client *client, const char *url);
+
+/**
+ * Keeps each file's SHA-1 and part MD5s in the directory `dir` (keyed by path, size, times and
+ * inode), so a re-upload or the resume of a large file starts without reading it again. The
+ * directory is created private (0700) when needed; one that another user could write to is
+ * refused, as its entries decide the file id an upload ends under. NULL turns the cache off
+ * (the default).
+ *
+ * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (not a directory,
+ * owned or writable by another user); the setting is then unchanged.
+ */
+vod_status vod_client_set_fingerprint_cache(vod_client *client, const char *dir);
 
 /**
  * Sets the full URL of the event API that `vod_events_pull` and `vod_events_confirm` call
@@ -416,6 +459,25 @@ vod_status vod_client_set_proxy(vod_client *client, const char *url);
  * http/https URL, or not UTF-8); the setting is then unchanged.
  */
 vod_status vod_client_set_events_endpoint(vod_client *client, const char *url);
+
+/**
+ * The name of client option `index` (0, 1, ... until NULL), as `vod_client_set_option` takes
+ * it: "endpoint", "part_size", "request_timeout"... A static string: never free it. Thread-safe.
+ */
+const char *vod_client_option_name(size_t index);
+
+/**
+ * The name of upload option `index` (0, 1, ... until NULL), as `vod_upload_options_set` takes
+ * it: "name", "file_type", "tags"... A static string: never free it. Thread-safe.
+ */
+const char *vod_upload_option_name(size_t index);
+
+/**
+ * The name of result field `index` (0, 1, ... until NULL): "file_id", "url", "retries"...; each
+ * has an accessor `vod_upload_result_<name>` (`elapsed` as `vod_upload_result_elapsed_ms`). A
+ * static string: never free it. Thread-safe.
+ */
+const char *vod_upload_result_field_name(size_t index);
 
 /**
  * Creates an options object with every setting at its default. Free it with
@@ -431,6 +493,17 @@ vod_status vod_upload_options_new(vod_upload_options **out);
 void vod_upload_options_free(vod_upload_options *options);
 
 /**
+ * Sets any upload option by its name, from text: `name` is one of the names
+ * `vod_upload_option_name` lists ("name", "file_type", "tags", "class_id", "transcode"...),
+ * `value` its text ("mp4", "42", "true"), or NULL for the default. "tags" adds one tag per call
+ * (NULL removes them all). The same rules and messages as the typed setters.
+ *
+ * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL options or name), `VOD_ERR_INVALID_INPUT` (an unknown
+ * name, a value the option refuses, not UTF-8); the options are then unchanged.
+ */
+vod_status vod_upload_options_set(vod_upload_options *options, const char *name, const char *value);
+
+/**
  * Sets the video's name (the service's `fileName`): UTF-8, 1 to 40 bytes, none of
  * `\ / : * ? " < >` nor control characters, without the extension. It is checked now and used as
  * given, never silently changed.
@@ -441,18 +514,19 @@ vod_status vod_upload_options_set_name(vod_upload_options *options, const char *
 
 /**
  * Sets the video's type (the service's `fileType`), e.g. "mp4" (a leading '.' is dropped);
- * needed when the file has no extension. Letters and digits only; checked when the upload
- * begins.
+ * needed when the file has no extension. Letters and digits only, at most 16.
  *
- * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL), `VOD_ERR_INVALID_INPUT` (not UTF-8).
+ * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL), `VOD_ERR_INVALID_INPUT` (breaks a rule above, not
+ * UTF-8).
  */
 vod_status vod_upload_options_set_type(vod_upload_options *options, const char *file_type);
 
 /**
  * Adds a tag (sent as `tags.1`, `tags.2`... in the order added). Tags must be non-empty and
- * without control characters; checked when the upload begins.
+ * without control characters.
  *
- * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL), `VOD_ERR_INVALID_INPUT` (not UTF-8).
+ * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL), `VOD_ERR_INVALID_INPUT` (breaks a rule above, not
+ * UTF-8).
  */
 vod_status vod_upload_options_add_tag(vod_upload_options *options, const char *tag);
 
@@ -465,9 +539,9 @@ vod_status vod_upload_options_clear_tags(vod_upload_options *options);
 
 /**
  * Sets the category (the service's `classId`), a non-negative id; -1 removes it (the default:
- * none). Any other negative value fails when the upload begins.
+ * none).
  *
- * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL).
+ * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL), `VOD_ERR_INVALID_INPUT` (another negative value).
  */
 vod_status vod_upload_options_set_class_id(vod_upload_options *options, int64_t class_id);
 
@@ -689,6 +763,12 @@ size_t vod_upload_result_parts_skipped(const vod_upload_result *r);
  * Part bytes this run sent and the service answered, retries included. 0 if `r` is NULL.
  */
 uint64_t vod_upload_result_bytes_sent(const vod_upload_result *r);
+
+/**
+ * Requests this run sent again after a transient failure (network error, timeout, HTTP 5xx, a
+ * retryable service error). 0 if `r` is NULL.
+ */
+uint64_t vod_upload_result_retries(const vod_upload_result *r);
 
 /**
  * Milliseconds from the start of the upload (hashing included) to its finish. 0 if `r` is NULL.

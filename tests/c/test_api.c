@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -192,6 +193,14 @@ static void test_null_arguments(void) {
     CHECK_STATUS(vod_client_set_events_endpoint(NULL, "http://127.0.0.1:1/v2/index.php"),
                  VOD_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(vod_client_set_events_endpoint(NULL, NULL), VOD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(vod_client_set_retry_base_delay_ms(NULL, 10), VOD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(vod_client_set_retry_max_delay_ms(NULL, 10), VOD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(vod_client_set_fingerprint_cache(NULL, NULL), VOD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(vod_client_set_option(NULL, "concurrency", "2"), VOD_ERR_INVALID_ARGUMENT);
+    CHECK(vod_client_option_name(0) != NULL);
+    CHECK(vod_upload_option_name(0) != NULL);
+    CHECK(vod_upload_result_field_name(0) != NULL);
+    CHECK(vod_client_option_name(100000) == NULL);
 
     CHECK_STATUS(vod_upload_options_new(NULL), VOD_ERR_INVALID_ARGUMENT);
     vod_upload_options_free(NULL);
@@ -205,6 +214,7 @@ static void test_null_arguments(void) {
     CHECK_STATUS(vod_upload_options_set_watermark(NULL, true), VOD_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(vod_upload_options_set_hash_progress(NULL, never_called, NULL),
                  VOD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(vod_upload_options_set(NULL, "name", "n"), VOD_ERR_INVALID_ARGUMENT);
 
     CHECK_STATUS(vod_upload_file(NULL, "/x.mp4", never_called, NULL, &result),
                  VOD_ERR_INVALID_ARGUMENT);
@@ -236,6 +246,7 @@ static void test_null_arguments(void) {
     CHECK_NULL_ARG_VALUE(vod_upload_result_parts_skipped(NULL), 0);
     CHECK_NULL_ARG_VALUE(vod_upload_result_bytes_sent(NULL), 0);
     CHECK_NULL_ARG_VALUE(vod_upload_result_elapsed_ms(NULL), 0);
+    CHECK_NULL_ARG_VALUE(vod_upload_result_retries(NULL), 0);
     vod_upload_result_free(NULL);
 
     CHECK_STATUS(vod_sign(NULL, "h", "/", NULL, NULL, 0, "k", NULL, buf, sizeof buf, &written),
@@ -365,8 +376,9 @@ static void test_client_settings_are_checked(void) {
     CHECK_OK(vod_client_set_concurrency(client, 64));
     CHECK_STATUS(vod_client_set_max_attempts(client, 0), VOD_ERR_INVALID_INPUT);
     CHECK_OK(vod_client_set_max_attempts(client, 1));
-    CHECK_STATUS(vod_client_set_connect_timeout_ms(client, 0), VOD_ERR_INVALID_ARGUMENT);
-    CHECK_STATUS(vod_client_set_request_timeout_ms(client, 0), VOD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(vod_client_set_connect_timeout_ms(client, 0), VOD_ERR_INVALID_INPUT);
+    CHECK_LAST_ERROR_HAS("connect_timeout must be more than 0 and at most 86400 seconds, not 0");
+    CHECK_STATUS(vod_client_set_request_timeout_ms(client, 0), VOD_ERR_INVALID_INPUT);
     CHECK_OK(vod_client_set_connect_timeout_ms(client, 2000));
     CHECK_OK(vod_client_set_request_timeout_ms(client, 5000));
     CHECK_STATUS(vod_client_set_region(client, "g z"), VOD_ERR_INVALID_INPUT);
@@ -428,6 +440,127 @@ static void test_options_are_checked(void) {
     vod_upload_options_free(o);
 }
 
+/* The endpoint is given when the client is made. */
+static vod_status endpoint_is_settable(void) {
+    vod_client *c = NULL;
+    vod_status s = vod_client_new(ID, KEY, "http://127.0.0.1:1/v2/index.php", &c);
+    vod_client_free(c);
+    return s;
+}
+
+/* Every option the library has is settable here, and every result field readable: the tables
+ * below must cover exactly the names the library lists, so an option added to the core without
+ * its C setter fails this test. */
+static void test_every_option_and_field_is_covered(void) {
+    vod_client *c = NULL;
+    CHECK_OK(vod_client_new(ID, KEY, NULL, &c));
+    if (c == NULL) return;
+    char cache[] = "/tmp/vod-c-cache-XXXXXX";
+    CHECK(mkdtemp(cache) != NULL);
+    struct {
+        const char *name;
+        vod_status status;
+        const char *text; /* the same option through vod_client_set_option */
+    } client_options[] = {
+        {"endpoint", endpoint_is_settable(), "http://127.0.0.1:1/v2/index.php"},
+        {"region", vod_client_set_region(c, "bj"), "sh"},
+        {"part_size", vod_client_set_part_size(c, 524288), "1048576"},
+        {"concurrency", vod_client_set_concurrency(c, 8), "3"},
+        {"max_attempts", vod_client_set_max_attempts(c, 3), "4"},
+        {"retry_base_delay", vod_client_set_retry_base_delay_ms(c, 100), "0.2"},
+        {"retry_max_delay", vod_client_set_retry_max_delay_ms(c, 1000), "2"},
+        {"connect_timeout", vod_client_set_connect_timeout_ms(c, 5000), "4.5"},
+        {"request_timeout", vod_client_set_request_timeout_ms(c, 30000), "45"},
+        {"ca_file", VOD_OK, NULL}, /* checked below: the file is read at once */
+        {"proxy", vod_client_set_proxy(c, "http://127.0.0.1:3128"), "http://127.0.0.1:3129"},
+        {"signature_method", vod_client_set_signature_method(c, "HmacSHA256"), "HmacSHA1"},
+        {"rate_limit", vod_client_set_rate_limiting(c, false), "true"},
+        {"fingerprint_cache", vod_client_set_fingerprint_cache(c, cache), cache},
+        {"events_endpoint", vod_client_set_events_endpoint(c, "http://127.0.0.1:1/e"), "http://127.0.0.1:2/e"},
+    };
+    const size_t n_client = sizeof client_options / sizeof client_options[0];
+    size_t listed = 0;
+    for (const char *name; (name = vod_client_option_name(listed)) != NULL; listed++) {
+        int found = 0;
+        for (size_t i = 0; i < n_client; i++) {
+            if (strcmp(client_options[i].name, name) != 0) continue;
+            found = 1;
+            if (strcmp(name, "ca_file") == 0) {
+                /* Read at once: a missing file is the proof the option reached the core. */
+                CHECK_STATUS(vod_client_set_ca_file(c, "/nonexistent.pem"), VOD_ERR_NOT_FOUND);
+                CHECK_STATUS(vod_client_set_option(c, name, "/nonexistent.pem"), VOD_ERR_NOT_FOUND);
+            } else {
+                CHECK_OK(client_options[i].status);
+                CHECK_OK(vod_client_set_option(c, name, client_options[i].text));
+            }
+            CHECK_OK(vod_client_set_option(c, name, NULL)); /* back to the default */
+        }
+        if (!found) fprintf(stderr, "    no C setter in this test for the client option %s\n", name);
+        CHECK(found);
+    }
+    CHECK(listed == n_client);
+    CHECK_STATUS(vod_client_set_option(c, "concurency", "2"), VOD_ERR_INVALID_INPUT);
+    CHECK_LAST_ERROR_HAS("unknown client option \"concurency\": the client options are endpoint");
+    CHECK_STATUS(vod_client_set_option(c, "concurrency", "lots"), VOD_ERR_INVALID_INPUT);
+    CHECK_LAST_ERROR_HAS("concurrency must be a whole number, not \"lots\"");
+    vod_client_free(c);
+
+    vod_upload_options *o = NULL;
+    CHECK_OK(vod_upload_options_new(&o));
+    if (o == NULL) return;
+    struct {
+        const char *name;
+        vod_status status;
+        const char *text;
+    } upload_options[] = {
+        {"name", vod_upload_options_set_name(o, "clip"), "other clip"},
+        {"file_type", vod_upload_options_set_type(o, "mp4"), "flv"},
+        {"tags", vod_upload_options_add_tag(o, "a"), "b"},
+        {"class_id", vod_upload_options_set_class_id(o, 3), "4"},
+        {"transcode", vod_upload_options_set_transcode(o, true), "false"},
+        {"screenshot", vod_upload_options_set_screenshot(o, true), "1"},
+        {"watermark", vod_upload_options_set_watermark(o, true), "0"},
+    };
+    const size_t n_upload = sizeof upload_options / sizeof upload_options[0];
+    listed = 0;
+    for (const char *name; (name = vod_upload_option_name(listed)) != NULL; listed++) {
+        int found = 0;
+        for (size_t i = 0; i < n_upload; i++) {
+            if (strcmp(upload_options[i].name, name) != 0) continue;
+            found = 1;
+            CHECK_OK(upload_options[i].status);
+            CHECK_OK(vod_upload_options_set(o, name, upload_options[i].text));
+            CHECK_OK(vod_upload_options_set(o, name, NULL));
+        }
+        if (!found) fprintf(stderr, "    no C setter in this test for the upload option %s\n", name);
+        CHECK(found);
+    }
+    CHECK(listed == n_upload);
+    CHECK_STATUS(vod_upload_options_set(o, "class_id", "-2"), VOD_ERR_INVALID_INPUT);
+    CHECK_LAST_ERROR_HAS("class_id -2 is out of range");
+    vod_upload_options_free(o);
+
+    /* Result fields: each has an accessor (a NULL result reads as zero). */
+    const char *fields[] = {"file_id", "url", "instant", "file_sha1", "file_size", "parts_total",
+                            "parts_uploaded", "parts_skipped", "bytes_sent", "retries", "elapsed"};
+    (void)vod_upload_result_file_id(NULL), (void)vod_upload_result_url(NULL);
+    (void)vod_upload_result_instant(NULL), (void)vod_upload_result_file_sha1(NULL);
+    (void)vod_upload_result_file_size(NULL), (void)vod_upload_result_parts_total(NULL);
+    (void)vod_upload_result_parts_uploaded(NULL), (void)vod_upload_result_parts_skipped(NULL);
+    (void)vod_upload_result_bytes_sent(NULL), (void)vod_upload_result_retries(NULL);
+    (void)vod_upload_result_elapsed_ms(NULL);
+    const size_t n_fields = sizeof fields / sizeof fields[0];
+    listed = 0;
+    for (const char *name; (name = vod_upload_result_field_name(listed)) != NULL; listed++) {
+        int found = 0;
+        for (size_t i = 0; i < n_fields; i++) found |= strcmp(fields[i], name) == 0;
+        if (!found) fprintf(stderr, "    no C accessor in this test for the result field %s\n", name);
+        CHECK(found);
+    }
+    CHECK(listed == n_fields);
+    rmdir(cache);
+}
+
 static void *fail_on_other_thread(void *arg) {
     (void)arg;
     /* A fresh thread has no last error. */
@@ -462,6 +595,7 @@ int main(void) {
     RUN_TEST(test_client_settings_are_checked);
     RUN_TEST(test_client_from_env);
     RUN_TEST(test_options_are_checked);
+    RUN_TEST(test_every_option_and_field_is_covered);
     RUN_TEST(test_last_error_is_per_thread);
     return harness_finish("test_api");
 }

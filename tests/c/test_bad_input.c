@@ -416,6 +416,94 @@ static void test_name_with_a_forbidden_character(void) {
     vod_upload_options_free(o);
 }
 
+static void test_name_of_only_spaces(void) {
+    vod_upload_options *o = NULL;
+    CHECK_OK(vod_upload_options_new(&o));
+    CHECK_FAILS(vod_upload_options_set_name(o, "   "), VOD_ERR_INVALID_INPUT,
+                "the video name \"   \" is empty or only spaces, which the service refuses; pass a name");
+    vod_upload_options_free(o);
+}
+
+static void test_file_name_of_only_dots(void) {
+    char *path = make_file("....mp4", 100, 12);
+    vod_client *c = new_client(endpoint, secret_key);
+    CHECK_UPLOAD_FAILS(c, path, NULL, VOD_ERR_INVALID_INPUT,
+                       "the video name \"...\" is only dots, which the service refuses (it reads as a path); pass a name");
+    CHECK_LAST_ERROR_HAS("cannot name the video after");
+    vod_client_free(c);
+    free(path);
+}
+
+static void test_bad_timeouts(void) {
+    vod_client *c = new_client(endpoint, secret_key);
+    const char *rule = "request_timeout must be more than 0 and at most 86400 seconds, not ";
+    char want[128];
+    CHECK_FAILS(vod_client_set_request_timeout_ms(c, 0), VOD_ERR_INVALID_INPUT, rule);
+    CHECK_LAST_ERROR_HAS("not 0");
+    /* A negative value has no C type: the text setter takes it, with the same rule. */
+    CHECK_FAILS(vod_client_set_option(c, "request_timeout", "-1"), VOD_ERR_INVALID_INPUT, rule);
+    CHECK_LAST_ERROR_HAS("not -1");
+    CHECK_FAILS(vod_client_set_request_timeout_ms(c, UINT64_C(1000000000000)), VOD_ERR_INVALID_INPUT, rule);
+    snprintf(want, sizeof want, "%s1000000000", rule);
+    CHECK_LAST_ERROR_HAS(want);
+    CHECK_FAILS(vod_client_set_connect_timeout_ms(c, 0), VOD_ERR_INVALID_INPUT,
+                "connect_timeout must be more than 0 and at most 86400 seconds, not 0");
+    vod_client_free(c);
+}
+
+static void test_bad_attempts(void) {
+    vod_client *c = new_client(endpoint, secret_key);
+    CHECK_FAILS(vod_client_set_max_attempts(c, 0), VOD_ERR_INVALID_INPUT,
+                "max_attempts 0 is out of range: use 1 to 100 (1 means no retries)");
+    CHECK_FAILS(vod_client_set_max_attempts(c, 1000), VOD_ERR_INVALID_INPUT,
+                "max_attempts 1000 is out of range: use 1 to 100 (1 means no retries)");
+    vod_client_free(c);
+}
+
+static void test_concurrency_65(void) {
+    vod_client *c = new_client(endpoint, secret_key);
+    CHECK_FAILS(vod_client_set_concurrency(c, 65), VOD_ERR_INVALID_INPUT,
+                "concurrency 65 is out of range: use 1 to 64");
+    vod_client_free(c);
+}
+
+static void test_negative_class_id(void) {
+    vod_upload_options *o = NULL;
+    CHECK_OK(vod_upload_options_new(&o));
+    /* -1 means "none" in C; -2 is the first refused value. */
+    CHECK_FAILS(vod_upload_options_set_class_id(o, -2), VOD_ERR_INVALID_INPUT,
+                "class_id -2 is out of range: use the id of a category (0 or more), or none");
+    vod_upload_options_free(o);
+}
+
+static void test_cache_dir_others_can_write(void) {
+    char *cache = path_in(dir, "shared-cache");
+    CHECK(mkdir(cache, 0700) == 0 && chmod(cache, 0777) == 0);
+    vod_client *c = new_client(endpoint, secret_key);
+    CHECK_FAILS(vod_client_set_fingerprint_cache(c, cache), VOD_ERR_INVALID_INPUT,
+                "is writable by other users (mode 777): another user could plant fingerprints");
+    CHECK_LAST_ERROR_HAS("chmod 700");
+    vod_client_free(c);
+    rmdir(cache);
+    free(cache);
+}
+
+static void test_cache_dir_is_a_file(void) {
+    char *file = make_file("not-a-dir", 10, 13);
+    vod_client *c = new_client(endpoint, secret_key);
+    CHECK_FAILS(vod_client_set_fingerprint_cache(c, file), VOD_ERR_INVALID_INPUT,
+                "is not a directory; choose another path");
+    vod_client_free(c);
+    free(file);
+}
+
+static void test_malformed_proxy(void) {
+    vod_client *c = new_client(endpoint, secret_key);
+    CHECK_FAILS(vod_client_set_proxy(c, "::not a url"), VOD_ERR_INVALID_INPUT,
+                "proxy \"::not a url\" is not usable");
+    vod_client_free(c);
+}
+
 static void test_bad_part_size(void) {
     vod_client *c = new_client(endpoint, secret_key);
     CHECK_FAILS(vod_client_set_part_size(c, 1000), VOD_ERR_INVALID_INPUT, "part size 1000");
@@ -539,8 +627,17 @@ int main(void) {
     RUN_TEST(test_no_extension_no_type);
     RUN_TEST(test_name_over_40_bytes);
     RUN_TEST(test_name_with_a_forbidden_character);
+    RUN_TEST(test_name_of_only_spaces);
+    RUN_TEST(test_file_name_of_only_dots);
     RUN_TEST(test_bad_part_size);
     RUN_TEST(test_zero_concurrency);
+    RUN_TEST(test_concurrency_65);
+    RUN_TEST(test_bad_timeouts);
+    RUN_TEST(test_bad_attempts);
+    RUN_TEST(test_negative_class_id);
+    RUN_TEST(test_cache_dir_others_can_write);
+    RUN_TEST(test_cache_dir_is_a_file);
+    RUN_TEST(test_malformed_proxy);
     RUN_TEST(test_empty_secret_key);
     RUN_TEST(test_secret_key_with_a_newline);
     RUN_TEST(test_no_credentials);

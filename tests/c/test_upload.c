@@ -467,16 +467,16 @@ static void test_upload_options(void) {
     check_result(r, PART + 99, 0);
     vod_upload_result_free(r);
 
-    /* Values the service refuses are caught before anything is sent. */
+    /* Values the service refuses are caught when set, before anything is sent, and leave the
+     * options as they were. */
     char *other = make_file("other.mp4", 100, 11);
-    CHECK_OK(vod_upload_options_set_class_id(o, -5));
-    r = SENTINEL;
-    CHECK_STATUS(vod_upload_file_with_options(c, other, o, NULL, NULL, &r), VOD_ERR_INVALID_INPUT);
-    CHECK_LAST_ERROR_HAS("class id");
-    CHECK_OK(vod_upload_options_set_class_id(o, -1));
-    CHECK_OK(vod_upload_options_set_type(o, "m p 4"));
-    CHECK_STATUS(vod_upload_file_with_options(c, other, o, NULL, NULL, &r), VOD_ERR_INVALID_INPUT);
-    CHECK(r == SENTINEL);
+    CHECK_STATUS(vod_upload_options_set_class_id(o, -5), VOD_ERR_INVALID_INPUT);
+    CHECK_LAST_ERROR_HAS("class_id -5 is out of range");
+    CHECK_STATUS(vod_upload_options_set_type(o, "m p 4"), VOD_ERR_INVALID_INPUT);
+    CHECK_LAST_ERROR_HAS("the video type \"m p 4\" is not valid");
+    r = NULL;
+    CHECK_OK(vod_upload_file_with_options(c, other, o, NULL, NULL, &r));
+    vod_upload_result_free(r);
     vod_upload_options_free(o);
     vod_client_free(c);
     free(path);

@@ -1,6 +1,7 @@
 //! `vodupload`: upload videos to the VOD upload host, run the local emulator, sign requests.
 
 mod bench;
+mod client_args;
 mod demo;
 mod events;
 mod sign;

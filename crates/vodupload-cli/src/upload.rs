@@ -2,78 +2,43 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use vodupload::{
-    CancelToken, Client, ClientOptions, Credentials, Phase, Progress, RateLimits, SignatureMethod,
-    UploadOptions, UploadResult,
-};
+use vodupload::settings::Value;
+use vodupload::{CancelToken, Client, Credentials, Phase, Progress, UploadOptions, UploadResult};
 use vodupload_emulator::{Emulator, EmulatorConfig};
 
 use crate::Failure;
+use crate::client_args::ClientArgs;
 
 #[derive(Args)]
 pub(crate) struct UploadArgs {
     /// The video file.
     file: PathBuf,
-    /// Upload API URL [default: https://vod2.qcloud.com/v2/index.php].
-    #[arg(long)]
-    endpoint: Option<String>,
-    #[arg(long, default_value = vodupload::config::DEFAULT_REGION)]
-    region: String,
-    /// SecretId [default: $TENCENTCLOUD_SECRET_ID].
-    #[arg(long)]
-    secret_id: Option<String>,
-    /// SecretKey [default: $TENCENTCLOUD_SECRET_KEY]. Prefer the variable: arguments show in `ps`.
-    #[arg(long)]
-    secret_key: Option<String>,
-    /// 524288 or 1048576.
-    #[arg(long, default_value_t = vodupload::plan::DEFAULT_PART_SIZE)]
-    part_size: u64,
-    /// Parts in flight at once.
-    #[arg(long, default_value_t = vodupload::config::DEFAULT_CONCURRENCY)]
-    concurrency: usize,
-    /// Tries per request, the first included.
-    #[arg(long, default_value_t = 5)]
-    retries: u32,
-    /// Per-request timeout in seconds.
-    #[arg(long, default_value_t = 60)]
-    timeout: u64,
-    /// Video name (without extension) [default: the file's name].
+    #[command(flatten)]
+    client: ClientArgs,
+    /// Video name, without extension, at most 40 bytes [default: the file's name].
     #[arg(long)]
     name: Option<String>,
     /// Video type, e.g. mp4 [default: the file's extension].
-    #[arg(long = "type")]
+    #[arg(long = "type", value_name = "TYPE")]
     file_type: Option<String>,
     /// A tag (repeatable).
-    #[arg(long = "tag")]
+    #[arg(long = "tag", value_name = "TAG")]
     tags: Vec<String>,
-    #[arg(long)]
-    class_id: Option<i64>,
+    /// The category id, 0 or more.
+    #[arg(long, value_name = "ID")]
+    class_id: Option<String>,
+    /// Ask the service to transcode the video once uploaded.
     #[arg(long)]
     transcode: bool,
+    /// Ask the service to take screenshots of the video.
     #[arg(long)]
     screenshot: bool,
+    /// Ask the service to watermark the video.
     #[arg(long)]
     watermark: bool,
-    /// Trust only the CA certificates in this PEM file (as curl --cacert).
-    #[arg(long)]
-    ca_file: Option<PathBuf>,
-    /// HmacSHA1 or HmacSHA256.
-    #[arg(long, default_value = "HmacSHA1")]
-    signature_method: String,
-    /// Do not pace requests under the service's published rates.
-    #[arg(long)]
-    no_rate_limit: bool,
-    /// Where to cache file fingerprints (SHA-1 and part MD5s) so a re-run does not rehash
-    /// [default: $XDG_CACHE_HOME/vodupload or ~/.cache/vodupload].
-    #[arg(long)]
-    cache_dir: Option<PathBuf>,
-    /// Do not use the fingerprint cache.
-    #[arg(long, conflicts_with = "cache_dir")]
-    no_cache: bool,
     /// Start an emulator in-process (temporary state, random credentials) and upload to it.
     #[arg(long)]
     emulator: bool,
@@ -88,46 +53,39 @@ pub(crate) struct UploadArgs {
 pub(crate) fn run(a: UploadArgs) -> Result<(), Failure> {
     // Kept alive until the upload ends: dropping it stops the server.
     let mut _emulator = None;
-    let (credentials, endpoint) = if a.emulator {
+    let mut options = a.client.options()?;
+    let credentials = if a.emulator {
         let emu = Emulator::start(EmulatorConfig::default())
             .map_err(|e| Failure::other(format!("cannot start the embedded emulator: {e}")))?;
         let (id, key) = emu.credentials()[0].clone();
-        let endpoint = emu.endpoint();
+        options.set("endpoint", Value::Text(&emu.endpoint()))?;
         _emulator = Some(emu);
-        (Credentials::new(id, key)?, Some(endpoint))
+        Credentials::new(id, key)?
     } else {
-        (
-            Credentials::resolve(a.secret_id.as_deref(), a.secret_key.as_deref())?,
-            a.endpoint.clone(),
-        )
+        a.client.credentials()?
     };
-    let mut options = ClientOptions::default();
-    if let Some(e) = endpoint {
-        options.endpoint = e;
-    }
-    options.region = a.region.clone();
-    options.part_size = a.part_size;
-    options.concurrency = a.concurrency;
-    options.max_attempts = a.retries;
-    options.request_timeout = Duration::from_secs(a.timeout);
-    options.ca_file = a.ca_file.clone();
-    options.signature_method = SignatureMethod::parse(&a.signature_method)?;
-    if a.no_rate_limit {
-        options.rate_limits = RateLimits::unlimited();
-    }
-    if !a.no_cache {
-        options.fingerprint_cache = a.cache_dir.clone().or_else(default_cache_dir);
-    }
     let client = Client::new(credentials, options)?;
-    let upload_options = UploadOptions {
-        name: a.name.clone(),
-        file_type: a.file_type.clone(),
-        tags: a.tags.clone(),
-        class_id: a.class_id,
-        transcode: a.transcode,
-        screenshot: a.screenshot,
-        watermark: a.watermark,
-    };
+    let mut upload_options = UploadOptions::default();
+    let texts = [
+        ("name", &a.name),
+        ("file_type", &a.file_type),
+        ("class_id", &a.class_id),
+    ];
+    for (name, value) in texts {
+        if let Some(v) = value {
+            upload_options.set(name, Value::Text(v))?;
+        }
+    }
+    for tag in &a.tags {
+        upload_options.set("tags", Value::Text(tag))?;
+    }
+    for (name, on) in [
+        ("transcode", a.transcode),
+        ("screenshot", a.screenshot),
+        ("watermark", a.watermark),
+    ] {
+        upload_options.set(name, Value::Bool(on))?;
+    }
 
     let bar = (!a.quiet && !a.json && std::io::stderr().is_terminal()).then(new_bar);
     let progress = |p: Progress| {
@@ -154,15 +112,6 @@ pub(crate) fn run(a: UploadArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The per-user cache directory, by the XDG convention.
-fn default_cache_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-    Some(base.join("vodupload").join("fingerprints"))
-}
-
 fn new_bar() -> ProgressBar {
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -180,6 +129,8 @@ pub(crate) fn result_json(r: &UploadResult) -> serde_json::Value {
         "file_id": r.file_id,
         "url": r.url,
         "instant": r.instant,
+        "file_sha1": r.file_sha1,
+        "file_size": r.file_size,
         "parts_total": r.parts_total,
         "parts_uploaded": r.parts_uploaded,
         "parts_skipped": r.parts_skipped,

@@ -98,6 +98,15 @@ fn the_bad_input_table() {
     );
     let dots = d.join("....mp4");
     std::fs::write(&dots, vec![1u8; 3000]).unwrap();
+    let shared_cache = d.join("shared-cache");
+    std::fs::create_dir(&shared_cache).unwrap();
+    std::fs::set_permissions(
+        &shared_cache,
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let shared = shared_cache.to_str().unwrap().to_owned();
+    let good_path = good.to_str().unwrap().to_owned();
     let dead = {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}/v2/index.php", l.local_addr().unwrap())
@@ -197,6 +206,76 @@ fn the_bad_input_table() {
             says: "concurrency 0 is out of range",
         },
         Case {
+            input: "concurrency 65",
+            args: with(&good, &ep, &["--concurrency", "65"]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "concurrency 65 is out of range: use 1 to 64",
+        },
+        Case {
+            input: "zero timeout",
+            args: with(&good, &ep, &["--request-timeout", "0"]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "request_timeout must be more than 0 and at most 86400 seconds, not 0",
+        },
+        Case {
+            input: "negative timeout",
+            args: with(&good, &ep, &["--request-timeout=-1"]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "request_timeout must be more than 0 and at most 86400 seconds, not -1",
+        },
+        Case {
+            input: "huge timeout",
+            args: with(&good, &ep, &["--request-timeout", "1000000000"]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "request_timeout must be more than 0 and at most 86400 seconds, not 1000000000",
+        },
+        Case {
+            input: "zero attempts",
+            args: with(&good, &ep, &["--max-attempts", "0"]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "max_attempts 0 is out of range: use 1 to 100 (1 means no retries)",
+        },
+        Case {
+            input: "huge attempts",
+            args: with(&good, &ep, &["--max-attempts", "1000"]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "max_attempts 1000 is out of range: use 1 to 100 (1 means no retries)",
+        },
+        Case {
+            input: "negative class id",
+            args: with(&good, &ep, &["--class-id=-2"]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "class_id -2 is out of range: use the id of a category (0 or more), or none",
+        },
+        Case {
+            input: "cache directory others can write",
+            args: with(&good, &ep, &["--cache-dir", &shared]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "is writable by other users (mode 777): another user could plant fingerprints",
+        },
+        Case {
+            input: "cache directory that is a file",
+            args: with(&good, &ep, &["--cache-dir", &good_path]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "is not a directory; choose another path",
+        },
+        Case {
+            input: "malformed proxy URL",
+            args: with(&good, &ep, &["--proxy", "::not a url"]),
+            env: key_env.clone(),
+            exit: 2,
+            says: "proxy \"::not a url\" is not usable",
+        },
+        Case {
             input: "empty secret key",
             args: with(&good, &ep, &[]),
             env: vec![("TENCENTCLOUD_SECRET_KEY", s(""))],
@@ -277,10 +356,13 @@ fn the_bad_input_table() {
 
     println!("| input | CLI exit | message |\n|---|---|---|");
     for c in &cases {
+        let mut c_args = c.args.clone();
+        if !c_args.iter().any(|a| a == "--cache-dir") {
+            c_args.push("--no-cache".into());
+        }
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_vodupload"));
         cmd.arg("upload")
-            .args(&c.args)
-            .arg("--no-cache")
+            .args(&c_args)
             .env_remove("TENCENTCLOUD_SECRET_ID")
             .env_remove("TENCENTCLOUD_SECRET_KEY");
         for (k, v) in &c.env {

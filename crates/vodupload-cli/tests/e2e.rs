@@ -442,5 +442,17 @@ fn embedded_emulator_upload() {
     let j = json_of(&out);
     assert_eq!(j["parts_total"], 3);
     assert_eq!(j["instant"], false);
+    // Every result field of the core, under the CLI's name (durations carry their unit).
+    let mut keys: Vec<&str> = j.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut fields: Vec<String> = vodupload::settings::RESULT_FIELDS
+        .iter()
+        .map(|f| match f.name {
+            "elapsed" => "elapsed_ms".to_owned(),
+            n => n.to_owned(),
+        })
+        .collect();
+    keys.sort_unstable();
+    fields.sort_unstable();
+    assert_eq!(keys, fields, "--json has exactly the core's result fields");
     println!("embedded upload took {:?}", started.elapsed());
 }

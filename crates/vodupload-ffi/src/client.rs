@@ -1,14 +1,13 @@
 //! `vod_client`: credentials and settings, shared by every upload made with it.
 
 use std::ffi::c_char;
-use std::path::PathBuf;
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::Duration;
 
-use vodcore::{Client, ClientOptions, Credentials, RateLimits, SignatureMethod};
+use vodcore::settings::Value;
+use vodcore::{Client, ClientOptions, Credentials};
 
-use crate::boundary::{Failure, FfiResult, arg_out, arg_path, arg_ref, arg_str, status_call};
+use crate::boundary::{FfiResult, arg_out, arg_path, arg_ref, arg_str, status_call};
 use crate::status::vod_status;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// A client: credentials, endpoint and settings, plus a connection pool and the pacing under the
 /// service's request rates, shared by all its uploads. Opaque.
@@ -16,7 +15,8 @@ use crate::status::vod_status;
 /// Thread-safety: safe to share between threads. Uploads may run on several threads at once with
 /// one client; the setters may be called at any time and apply to uploads started afterwards
 /// (uploads already running keep the settings they started with). Configure it once, then share
-/// it: each setter rebuilds the connection pool.
+/// it: each setter rebuilds the connection pool. The pacing is the account's, shared by every
+/// client of one SecretId and endpoint in the process, so rebuilding never resets it.
 #[derive(Debug)]
 pub struct vod_client {
     state: RwLock<ClientState>,
@@ -43,11 +43,11 @@ impl vod_client {
         self.state.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Changes the settings; the core checks the result, and on error nothing changes.
-    fn configure(&self, change: impl FnOnce(&mut ClientOptions)) -> FfiResult<()> {
+    /// Sets one option through the core, which applies its rule; on error nothing changes.
+    fn configure(&self, name: &str, value: Value<'_>) -> FfiResult<()> {
         let mut state = self.write();
         let mut options = state.options.clone();
-        change(&mut options);
+        options.set(name, value)?;
         let client = Client::new(state.credentials.clone(), options.clone())?;
         state.options = options;
         state.client = client;
@@ -145,15 +145,42 @@ pub unsafe extern "C" fn vod_client_free(client: *mut vod_client) {
     })
 }
 
-/// Shared body of the setters.
-unsafe fn set(
+/// Shared body of the setters: `value()` converts the C arguments (NULL pointers are
+/// `VOD_ERR_INVALID_ARGUMENT` there), the core does the rest.
+unsafe fn set<'a>(
     function: &str,
     client: *mut vod_client,
-    change: impl FnOnce() -> FfiResult<Box<dyn FnOnce(&mut ClientOptions)>>,
+    name: &str,
+    value: impl FnOnce() -> FfiResult<Value<'a>>,
 ) -> vod_status {
     status_call(function, || {
         let client = unsafe { arg_ref(client.cast_const(), "client") }?;
-        client.configure(change()?)
+        client.configure(name, value()?)
+    })
+}
+
+/// Sets any client option by its name, from text, as a configuration file would: `name` is one
+/// of the names `vod_client_option_name` lists ("concurrency", "request_timeout"...), `value`
+/// its text ("8", "2.5" seconds, "true", a path or URL), or NULL for the option's default. The
+/// same rules and messages as the typed setters, and as every other face.
+///
+/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client or name), `VOD_ERR_INVALID_INPUT` (an unknown
+/// name, a value the option refuses, not UTF-8); the setting is then unchanged.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vod_client_set_option(
+    client: *mut vod_client,
+    name: *const c_char,
+    value: *const c_char,
+) -> vod_status {
+    status_call("vod_client_set_option", || {
+        let client = unsafe { arg_ref(client.cast_const(), "client") }?;
+        let name = unsafe { arg_str(name, "name") }?;
+        let value = if value.is_null() {
+            Value::Default
+        } else {
+            Value::Text(unsafe { arg_str(value, "value") }?)
+        };
+        client.configure(name, value)
     })
 }
 
@@ -167,8 +194,8 @@ pub unsafe extern "C" fn vod_client_set_part_size(
     bytes: u64,
 ) -> vod_status {
     unsafe {
-        set("vod_client_set_part_size", client, || {
-            Ok(Box::new(move |o| o.part_size = bytes))
+        set("vod_client_set_part_size", client, "part_size", || {
+            Ok(Value::Int(bytes.into()))
         })
     }
 }
@@ -179,10 +206,8 @@ pub unsafe extern "C" fn vod_client_set_part_size(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_client_set_concurrency(client: *mut vod_client, n: u32) -> vod_status {
     unsafe {
-        set("vod_client_set_concurrency", client, || {
-            Ok(Box::new(move |o| {
-                o.concurrency = usize::try_from(n).unwrap_or(usize::MAX)
-            }))
+        set("vod_client_set_concurrency", client, "concurrency", || {
+            Ok(Value::Int(n.into()))
         })
     }
 }
@@ -200,70 +225,112 @@ pub unsafe extern "C" fn vod_client_set_ca_file(
     pem_path: *const c_char,
 ) -> vod_status {
     unsafe {
-        set("vod_client_set_ca_file", client, || {
-            let path = PathBuf::from(arg_path(pem_path, "pem_path")?);
-            Ok(Box::new(move |o| o.ca_file = Some(path)))
+        set("vod_client_set_ca_file", client, "ca_file", || {
+            Ok(Value::Path(arg_path(pem_path, "pem_path")?))
         })
     }
 }
 
-/// Sets how many times a request is tried, the first included (default 5; 1 means no retries).
-/// Retries wait with exponential backoff and jitter, and happen only for failures that can pass
-/// (network errors, timeouts, HTTP 5xx, service errors marked retryable).
+/// Sets how many times a request is tried, the first included: 1 to 100 (default 5; 1 means no
+/// retries). Retries wait with exponential backoff and jitter, and happen only for failures that
+/// can pass (network errors, timeouts, HTTP 5xx, service errors marked retryable).
 ///
-/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (0).
+/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (out of range).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_client_set_max_attempts(
     client: *mut vod_client,
     attempts: u32,
 ) -> vod_status {
     unsafe {
-        set("vod_client_set_max_attempts", client, || {
-            Ok(Box::new(move |o| o.max_attempts = attempts))
-        })
+        set(
+            "vod_client_set_max_attempts",
+            client,
+            "max_attempts",
+            || Ok(Value::Int(attempts.into())),
+        )
     }
 }
 
-fn timeout(ms: u64, what: &str) -> FfiResult<Duration> {
-    if ms == 0 {
-        return Err(Failure::invalid_argument(format!(
-            "a {what} timeout of 0 ms would fail every request"
-        )));
-    }
-    Ok(Duration::from_millis(ms))
+/// Milliseconds as the core's seconds.
+fn millis(ms: u64) -> Value<'static> {
+    Value::Float(ms as f64 / 1000.0)
 }
 
-/// Sets the time allowed to connect (TCP and TLS), in milliseconds (default 10000).
+/// Sets the time allowed to connect (TCP and TLS), in milliseconds: more than 0, at most a day
+/// (default 10000).
 ///
-/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client, or 0).
+/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (out of range).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_client_set_connect_timeout_ms(
     client: *mut vod_client,
     ms: u64,
 ) -> vod_status {
     unsafe {
-        set("vod_client_set_connect_timeout_ms", client, || {
-            let t = timeout(ms, "connect")?;
-            Ok(Box::new(move |o| o.connect_timeout = t))
-        })
+        set(
+            "vod_client_set_connect_timeout_ms",
+            client,
+            "connect_timeout",
+            || Ok(millis(ms)),
+        )
     }
 }
 
 /// Sets the time allowed for one whole request (connect, send the part, read the answer), in
-/// milliseconds (default 60000). A request that takes longer fails with `VOD_ERR_TIMEOUT` once
-/// the retries are used up.
+/// milliseconds: more than 0, at most a day (default 60000). A request that takes longer fails
+/// with `VOD_ERR_TIMEOUT` once the retries are used up.
 ///
-/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client, or 0).
+/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (out of range).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_client_set_request_timeout_ms(
     client: *mut vod_client,
     ms: u64,
 ) -> vod_status {
     unsafe {
-        set("vod_client_set_request_timeout_ms", client, || {
-            let t = timeout(ms, "request")?;
-            Ok(Box::new(move |o| o.request_timeout = t))
-        })
+        set(
+            "vod_client_set_request_timeout_ms",
+            client,
+            "request_timeout",
+            || Ok(millis(ms)),
+        )
+    }
+}
+
+/// Sets the delay before the first retry, in milliseconds (default 250); each further retry
+/// waits twice as long, up to `vod_client_set_retry_max_delay_ms`, with jitter. More than 0, at
+/// most an hour.
+///
+/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (out of range).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vod_client_set_retry_base_delay_ms(
+    client: *mut vod_client,
+    ms: u64,
+) -> vod_status {
+    unsafe {
+        set(
+            "vod_client_set_retry_base_delay_ms",
+            client,
+            "retry_base_delay",
+            || Ok(millis(ms)),
+        )
+    }
+}
+
+/// Sets the longest delay between two tries, in milliseconds (default 8000). More than 0, at
+/// most an hour.
+///
+/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (out of range).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vod_client_set_retry_max_delay_ms(
+    client: *mut vod_client,
+    ms: u64,
+) -> vod_status {
+    unsafe {
+        set(
+            "vod_client_set_retry_max_delay_ms",
+            client,
+            "retry_max_delay",
+            || Ok(millis(ms)),
+        )
     }
 }
 
@@ -277,9 +344,8 @@ pub unsafe extern "C" fn vod_client_set_region(
     region: *const c_char,
 ) -> vod_status {
     unsafe {
-        set("vod_client_set_region", client, || {
-            let region = arg_str(region, "region")?.to_owned();
-            Ok(Box::new(move |o| o.region = region))
+        set("vod_client_set_region", client, "region", || {
+            Ok(Value::Text(arg_str(region, "region")?))
         })
     }
 }
@@ -293,17 +359,19 @@ pub unsafe extern "C" fn vod_client_set_signature_method(
     method: *const c_char,
 ) -> vod_status {
     unsafe {
-        set("vod_client_set_signature_method", client, || {
-            let m = SignatureMethod::parse(arg_str(method, "method")?)?;
-            Ok(Box::new(move |o| o.signature_method = m))
-        })
+        set(
+            "vod_client_set_signature_method",
+            client,
+            "signature_method",
+            || Ok(Value::Text(arg_str(method, "method")?)),
+        )
     }
 }
 
 /// Turns the client-side pacing on (default) or off. When on, the client keeps under the
 /// service's published rates (10000 UploadPart and 100 InitUpload/FinishUpload calls a minute)
-/// across all the threads using this client, waiting rather than earning error 4400. Turn it off
-/// only for a server without those limits (a test server).
+/// across all the threads and clients of this SecretId in the process, waiting rather than
+/// earning error 4400. Turn it off only for a server without those limits (a test server).
 ///
 /// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client).
 #[unsafe(no_mangle)]
@@ -312,20 +380,15 @@ pub unsafe extern "C" fn vod_client_set_rate_limiting(
     enabled: bool,
 ) -> vod_status {
     unsafe {
-        set("vod_client_set_rate_limiting", client, || {
-            Ok(Box::new(move |o| {
-                o.rate_limits = if enabled {
-                    RateLimits::default()
-                } else {
-                    RateLimits::unlimited()
-                }
-            }))
+        set("vod_client_set_rate_limiting", client, "rate_limit", || {
+            Ok(Value::Bool(enabled))
         })
     }
 }
 
 /// Sends requests through the HTTP proxy `url` ("http://host:port"). Without this call the
-/// usual `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` environment variables apply.
+/// usual `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` and `NO_PROXY` variables apply, except for
+/// an endpoint on this machine (an emulator), which is reached directly.
 ///
 /// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL), `VOD_ERR_INVALID_INPUT` (not a usable proxy URL).
 #[unsafe(no_mangle)]
@@ -334,10 +397,38 @@ pub unsafe extern "C" fn vod_client_set_proxy(
     url: *const c_char,
 ) -> vod_status {
     unsafe {
-        set("vod_client_set_proxy", client, || {
-            let url = arg_str(url, "url")?.to_owned();
-            Ok(Box::new(move |o| o.proxy = Some(url)))
+        set("vod_client_set_proxy", client, "proxy", || {
+            Ok(Value::Text(arg_str(url, "url")?))
         })
+    }
+}
+
+/// Keeps each file's SHA-1 and part MD5s in the directory `dir` (keyed by path, size, times and
+/// inode), so a re-upload or the resume of a large file starts without reading it again. The
+/// directory is created private (0700) when needed; one that another user could write to is
+/// refused, as its entries decide the file id an upload ends under. NULL turns the cache off
+/// (the default).
+///
+/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (not a directory,
+/// owned or writable by another user); the setting is then unchanged.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vod_client_set_fingerprint_cache(
+    client: *mut vod_client,
+    dir: *const c_char,
+) -> vod_status {
+    unsafe {
+        set(
+            "vod_client_set_fingerprint_cache",
+            client,
+            "fingerprint_cache",
+            || {
+                if dir.is_null() {
+                    Ok(Value::Default)
+                } else {
+                    Ok(Value::Path(arg_path(dir, "dir")?))
+                }
+            },
+        )
     }
 }
 
@@ -354,13 +445,17 @@ pub unsafe extern "C" fn vod_client_set_events_endpoint(
     url: *const c_char,
 ) -> vod_status {
     unsafe {
-        set("vod_client_set_events_endpoint", client, || {
-            let url = if url.is_null() {
-                vodcore::config::DEFAULT_EVENTS_ENDPOINT.to_owned()
-            } else {
-                arg_str(url, "url")?.to_owned()
-            };
-            Ok(Box::new(move |o| o.events_endpoint = url))
-        })
+        set(
+            "vod_client_set_events_endpoint",
+            client,
+            "events_endpoint",
+            || {
+                if url.is_null() {
+                    Ok(Value::Default)
+                } else {
+                    Ok(Value::Text(arg_str(url, "url")?))
+                }
+            },
+        )
     }
 }

@@ -25,6 +25,8 @@ mod callback;
 
 mod client;
 
+mod names;
+
 mod options;
 
 mod upload;
@@ -43,6 +45,7 @@ pub use boundary::{vod_last_can_retry, vod_last_error, vod_last_server_code, vod
 pub use callback::vod_progress_cb;
 pub use client::*;
 pub use events::*;
+pub use names::*;
 pub use options::*;
 pub use result::*;
 pub use sign::*;

@@ -4,6 +4,7 @@
 use std::ffi::{c_char, c_void};
 
 use vodcore::UploadOptions;
+use vodcore::settings::Value;
 
 use crate::boundary::{FfiResult, arg_mut, arg_out, arg_str, status_call, value_call};
 use crate::callback::{CCallback, vod_progress_cb};
@@ -61,6 +62,48 @@ unsafe fn set(
     })
 }
 
+/// Sets one option through the core, which applies its rule (the same in every face).
+unsafe fn set_option<'a>(
+    function: &str,
+    options: *mut vod_upload_options,
+    name: &str,
+    value: impl FnOnce() -> FfiResult<Value<'a>>,
+) -> vod_status {
+    unsafe {
+        set(function, options, |o| {
+            o.options.set(name, value()?)?;
+            Ok(())
+        })
+    }
+}
+
+/// Sets any upload option by its name, from text: `name` is one of the names
+/// `vod_upload_option_name` lists ("name", "file_type", "tags", "class_id", "transcode"...),
+/// `value` its text ("mp4", "42", "true"), or NULL for the default. "tags" adds one tag per call
+/// (NULL removes them all). The same rules and messages as the typed setters.
+///
+/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL options or name), `VOD_ERR_INVALID_INPUT` (an unknown
+/// name, a value the option refuses, not UTF-8); the options are then unchanged.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vod_upload_options_set(
+    options: *mut vod_upload_options,
+    name: *const c_char,
+    value: *const c_char,
+) -> vod_status {
+    unsafe {
+        set("vod_upload_options_set", options, |o| {
+            let name = arg_str(name, "name")?;
+            let value = if value.is_null() {
+                Value::Default
+            } else {
+                Value::Text(arg_str(value, "value")?)
+            };
+            o.options.set(name, value)?;
+            Ok(())
+        })
+    }
+}
+
 /// Sets the video's name (the service's `fileName`): UTF-8, 1 to 40 bytes, none of
 /// `\ / : * ? " < >` nor control characters, without the extension. It is checked now and used as
 /// given, never silently changed.
@@ -72,46 +115,42 @@ pub unsafe extern "C" fn vod_upload_options_set_name(
     name: *const c_char,
 ) -> vod_status {
     unsafe {
-        set("vod_upload_options_set_name", options, |o| {
-            let name = arg_str(name, "name")?;
-            vodcore::options::validate_name(name)?;
-            o.options.name = Some(name.to_owned());
-            Ok(())
+        set_option("vod_upload_options_set_name", options, "name", || {
+            Ok(Value::Text(arg_str(name, "name")?))
         })
     }
 }
 
 /// Sets the video's type (the service's `fileType`), e.g. "mp4" (a leading '.' is dropped);
-/// needed when the file has no extension. Letters and digits only; checked when the upload
-/// begins.
+/// needed when the file has no extension. Letters and digits only, at most 16.
 ///
-/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL), `VOD_ERR_INVALID_INPUT` (not UTF-8).
+/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL), `VOD_ERR_INVALID_INPUT` (breaks a rule above, not
+/// UTF-8).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_upload_options_set_type(
     options: *mut vod_upload_options,
     file_type: *const c_char,
 ) -> vod_status {
     unsafe {
-        set("vod_upload_options_set_type", options, |o| {
-            o.options.file_type = Some(arg_str(file_type, "file_type")?.to_owned());
-            Ok(())
+        set_option("vod_upload_options_set_type", options, "file_type", || {
+            Ok(Value::Text(arg_str(file_type, "file_type")?))
         })
     }
 }
 
 /// Adds a tag (sent as `tags.1`, `tags.2`... in the order added). Tags must be non-empty and
-/// without control characters; checked when the upload begins.
+/// without control characters.
 ///
-/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL), `VOD_ERR_INVALID_INPUT` (not UTF-8).
+/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL), `VOD_ERR_INVALID_INPUT` (breaks a rule above, not
+/// UTF-8).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_upload_options_add_tag(
     options: *mut vod_upload_options,
     tag: *const c_char,
 ) -> vod_status {
     unsafe {
-        set("vod_upload_options_add_tag", options, |o| {
-            o.options.tags.push(arg_str(tag, "tag")?.to_owned());
-            Ok(())
+        set_option("vod_upload_options_add_tag", options, "tags", || {
+            Ok(Value::Text(arg_str(tag, "tag")?))
         })
     }
 }
@@ -132,19 +171,27 @@ pub unsafe extern "C" fn vod_upload_options_clear_tags(
 }
 
 /// Sets the category (the service's `classId`), a non-negative id; -1 removes it (the default:
-/// none). Any other negative value fails when the upload begins.
+/// none).
 ///
-/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL).
+/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL), `VOD_ERR_INVALID_INPUT` (another negative value).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_upload_options_set_class_id(
     options: *mut vod_upload_options,
     class_id: i64,
 ) -> vod_status {
     unsafe {
-        set("vod_upload_options_set_class_id", options, |o| {
-            o.options.class_id = (class_id != -1).then_some(class_id);
-            Ok(())
-        })
+        set_option(
+            "vod_upload_options_set_class_id",
+            options,
+            "class_id",
+            || {
+                Ok(if class_id == -1 {
+                    Value::Default
+                } else {
+                    Value::Int(class_id.into())
+                })
+            },
+        )
     }
 }
 
@@ -157,10 +204,12 @@ pub unsafe extern "C" fn vod_upload_options_set_transcode(
     enabled: bool,
 ) -> vod_status {
     unsafe {
-        set("vod_upload_options_set_transcode", options, |o| {
-            o.options.transcode = enabled;
-            Ok(())
-        })
+        set_option(
+            "vod_upload_options_set_transcode",
+            options,
+            "transcode",
+            || Ok(Value::Bool(enabled)),
+        )
     }
 }
 
@@ -173,10 +222,12 @@ pub unsafe extern "C" fn vod_upload_options_set_screenshot(
     enabled: bool,
 ) -> vod_status {
     unsafe {
-        set("vod_upload_options_set_screenshot", options, |o| {
-            o.options.screenshot = enabled;
-            Ok(())
-        })
+        set_option(
+            "vod_upload_options_set_screenshot",
+            options,
+            "screenshot",
+            || Ok(Value::Bool(enabled)),
+        )
     }
 }
 
@@ -189,10 +240,12 @@ pub unsafe extern "C" fn vod_upload_options_set_watermark(
     enabled: bool,
 ) -> vod_status {
     unsafe {
-        set("vod_upload_options_set_watermark", options, |o| {
-            o.options.watermark = enabled;
-            Ok(())
-        })
+        set_option(
+            "vod_upload_options_set_watermark",
+            options,
+            "watermark",
+            || Ok(Value::Bool(enabled)),
+        )
     }
 }
 

@@ -110,6 +110,13 @@ pub unsafe extern "C" fn vod_upload_result_bytes_sent(r: *const vod_upload_resul
     })
 }
 
+/// Requests this run sent again after a transient failure (network error, timeout, HTTP 5xx, a
+/// retryable service error). 0 if `r` is NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vod_upload_result_retries(r: *const vod_upload_result) -> u64 {
+    read("vod_upload_result_retries", r, 0, |r| r.result.retries)
+}
+
 /// Milliseconds from the start of the upload (hashing included) to its finish. 0 if `r` is NULL.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_upload_result_elapsed_ms(r: *const vod_upload_result) -> u64 {
