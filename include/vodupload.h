@@ -287,8 +287,10 @@ bool vod_last_can_retry(void);
 /**
  * Creates a client.
  *
- * - `secret_id`, `secret_key`: the API credentials (required, UTF-8, no whitespace). The key is
- *   copied and kept only in memory; no message ever shows it.
+ * - `secret_id`, `secret_key`: the API credentials (UTF-8, no whitespace). NULL takes that one
+ *   from the environment variable `TENCENTCLOUD_SECRET_ID` / `TENCENTCLOUD_SECRET_KEY` (both
+ *   NULL: both from the environment, as `vod_client_new_from_env`). The key is copied and kept
+ *   only in memory; no message ever shows it.
  * - `endpoint`: the full URL of the upload API, e.g. "https://vod2.qcloud.com/v2/index.php";
  *   NULL for that default.
  * - `out`: receives the new client on success (untouched on failure). Free it with
@@ -296,11 +298,12 @@ bool vod_last_can_retry(void);
  *
  * Nothing is sent yet. Defaults: part size 1 MiB, 4 parts in parallel, 5 tries per request,
  * connect timeout 10 s, request timeout 60 s, region "gz", HmacSHA1, pacing under the service's
- * published request rates, system CA roots, events endpoint
+ * published request rates, system CA roots, no fingerprint cache, events endpoint
  * "https://vod.api.qcloud.com/v2/index.php" (see `vod_client_set_events_endpoint`).
  *
- * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL `secret_id`, `secret_key` or `out`),
- * `VOD_ERR_INVALID_INPUT` (empty credentials or with whitespace, a bad endpoint, not UTF-8).
+ * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL `out`), `VOD_ERR_INVALID_INPUT` (empty credentials
+ * or with whitespace, one missing from both the arguments and the environment, a bad endpoint,
+ * not UTF-8).
  */
 vod_status vod_client_new(const char *secret_id,
                           const char *secret_key,

@@ -72,8 +72,10 @@ fn new_client(credentials: Credentials, endpoint: Option<&str>) -> FfiResult<*mu
 
 /// Creates a client.
 ///
-/// - `secret_id`, `secret_key`: the API credentials (required, UTF-8, no whitespace). The key is
-///   copied and kept only in memory; no message ever shows it.
+/// - `secret_id`, `secret_key`: the API credentials (UTF-8, no whitespace). NULL takes that one
+///   from the environment variable `TENCENTCLOUD_SECRET_ID` / `TENCENTCLOUD_SECRET_KEY` (both
+///   NULL: both from the environment, as `vod_client_new_from_env`). The key is copied and kept
+///   only in memory; no message ever shows it.
 /// - `endpoint`: the full URL of the upload API, e.g. "https://vod2.qcloud.com/v2/index.php";
 ///   NULL for that default.
 /// - `out`: receives the new client on success (untouched on failure). Free it with
@@ -81,11 +83,12 @@ fn new_client(credentials: Credentials, endpoint: Option<&str>) -> FfiResult<*mu
 ///
 /// Nothing is sent yet. Defaults: part size 1 MiB, 4 parts in parallel, 5 tries per request,
 /// connect timeout 10 s, request timeout 60 s, region "gz", HmacSHA1, pacing under the service's
-/// published request rates, system CA roots, events endpoint
+/// published request rates, system CA roots, no fingerprint cache, events endpoint
 /// "https://vod.api.qcloud.com/v2/index.php" (see `vod_client_set_events_endpoint`).
 ///
-/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL `secret_id`, `secret_key` or `out`),
-/// `VOD_ERR_INVALID_INPUT` (empty credentials or with whitespace, a bad endpoint, not UTF-8).
+/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL `out`), `VOD_ERR_INVALID_INPUT` (empty credentials
+/// or with whitespace, one missing from both the arguments and the environment, a bad endpoint,
+/// not UTF-8).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_client_new(
     secret_id: *const c_char,
@@ -94,15 +97,18 @@ pub unsafe extern "C" fn vod_client_new(
     out: *mut *mut vod_client,
 ) -> vod_status {
     status_call("vod_client_new", || {
-        let id = unsafe { arg_str(secret_id, "secret_id") }?;
-        let key = unsafe { arg_str(secret_key, "secret_key") }?;
-        let endpoint = if endpoint.is_null() {
-            None
-        } else {
-            Some(unsafe { arg_str(endpoint, "endpoint") }?)
+        let optional = |p: *const c_char, name: &str| -> FfiResult<Option<&str>> {
+            if p.is_null() {
+                Ok(None)
+            } else {
+                Ok(Some(unsafe { arg_str(p, name) }?))
+            }
         };
+        let id = optional(secret_id, "secret_id")?;
+        let key = optional(secret_key, "secret_key")?;
+        let endpoint = optional(endpoint, "endpoint")?;
         let out = arg_out(out, "out")?;
-        let client = new_client(Credentials::new(id, key)?, endpoint)?;
+        let client = new_client(Credentials::resolve(id, key)?, endpoint)?;
         unsafe { out.write(client) };
         Ok(())
     })
