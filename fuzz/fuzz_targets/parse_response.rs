@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vodupload::protocol::{InitOutcome, parse_finish, parse_init, parse_part};
+use vodupload::unstable::protocol::{InitOutcome, parse_finish, parse_init, parse_part};
 
 fuzz_target!(|data: &[u8]| {
     match parse_init(data) {

@@ -1215,7 +1215,7 @@ mod unix {
     fn core_hashing(path: &Path, size: u64, part: u64) -> Result<(Duration, usize), String> {
         let f = File::open(path).map_err(|e| e.to_string())?;
         let start = Instant::now();
-        let fp = vodupload::fingerprint::compute(&f, size, part, &mut |_| true)
+        let fp = vodupload::unstable::fingerprint::compute(&f, size, part, &mut |_| true)
             .map_err(|e| e.to_string())?;
         Ok((
             start.elapsed(),

@@ -18,15 +18,13 @@ pub mod config;
 pub mod credentials;
 pub mod error;
 pub mod events;
-pub mod fingerprint;
 mod hex;
 pub mod options;
-pub mod pacing;
+mod pacing;
 mod part_md5s;
 pub mod plan;
 mod positional;
 pub mod progress;
-pub mod protocol;
 mod resume;
 pub mod settings;
 pub mod signature;
@@ -45,6 +43,10 @@ pub use plan::{Part, PartPlan};
 pub use progress::{CancelToken, Phase, Progress, ProgressFn, no_progress};
 pub use signature::SignatureMethod;
 pub use upload::{Upload, UploadResult};
+
+#[doc(hidden)]
+pub mod unstable;
+use unstable::{fingerprint, protocol};
 
 /// The crate version, as the C and Python faces report it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
