@@ -302,4 +302,24 @@ mod tests {
             "c -1 is out of range: use 1 to 64"
         );
     }
+
+    /// docs/options.md has a row for every option and result field, in every face's column.
+    #[test]
+    fn the_options_page_names_every_option() {
+        let page = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/options.md"),
+        )
+        .unwrap();
+        for s in CLIENT_OPTIONS.iter().chain(UPLOAD_OPTIONS).chain(RESULT_FIELDS) {
+            let row = page
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{}` |", s.name)))
+                .unwrap_or_else(|| panic!("docs/options.md has no row for {}", s.name));
+            assert!(
+                row.matches('|').count() >= 7,
+                "the row of {} fills every face's column: {row}",
+                s.name
+            );
+        }
+    }
 }
