@@ -3,11 +3,11 @@
 
 use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
-use vodupload::{Client, ClientOptions, Credentials, Event, PulledEvent, SignatureMethod};
+use vodupload::settings::Value as SettingValue;
+use vodupload::{Client, ClientOptions, Credentials, Event, PulledEvent};
 
 use crate::Failure;
 
@@ -35,8 +35,9 @@ struct Connection {
     /// [default: https://vod.api.qcloud.com/v2/index.php].
     #[arg(long, value_name = "URL")]
     endpoint: Option<String>,
-    #[arg(long, default_value = vodupload::config::DEFAULT_REGION)]
-    region: String,
+    /// The service's Region parameter [default: gz].
+    #[arg(long)]
+    region: Option<String>,
     /// SecretId [default: $TENCENTCLOUD_SECRET_ID].
     #[arg(long)]
     secret_id: Option<String>,
@@ -44,17 +45,20 @@ struct Connection {
     #[arg(long)]
     secret_key: Option<String>,
     /// Trust only the CA certificates in this PEM file (as curl --cacert).
-    #[arg(long)]
+    #[arg(long, value_name = "PEM")]
     ca_file: Option<PathBuf>,
-    /// HmacSHA1 or HmacSHA256.
-    #[arg(long, default_value = "HmacSHA1")]
-    signature_method: String,
-    /// Tries per request, the first included.
-    #[arg(long, default_value_t = 5)]
-    retries: u32,
-    /// Per-request timeout in seconds.
-    #[arg(long, default_value_t = 60)]
-    timeout: u64,
+    /// Send requests through this HTTP proxy, http://host:port.
+    #[arg(long, value_name = "URL")]
+    proxy: Option<String>,
+    /// HmacSHA1 or HmacSHA256 [default: HmacSHA1].
+    #[arg(long, value_name = "METHOD")]
+    signature_method: Option<String>,
+    /// Tries per request, the first included, 1 to 100 [default: 5].
+    #[arg(long, alias = "retries", value_name = "N")]
+    max_attempts: Option<String>,
+    /// Seconds allowed for one whole request [default: 60].
+    #[arg(long, alias = "timeout", value_name = "SECONDS")]
+    request_timeout: Option<String>,
 }
 
 impl Connection {
@@ -62,14 +66,21 @@ impl Connection {
         let credentials =
             Credentials::resolve(self.secret_id.as_deref(), self.secret_key.as_deref())?;
         let mut options = ClientOptions::default();
-        if let Some(e) = &self.endpoint {
-            options.events_endpoint = e.clone();
+        for (name, value) in [
+            ("events_endpoint", &self.endpoint),
+            ("region", &self.region),
+            ("proxy", &self.proxy),
+            ("signature_method", &self.signature_method),
+            ("max_attempts", &self.max_attempts),
+            ("request_timeout", &self.request_timeout),
+        ] {
+            if let Some(v) = value {
+                options.set(name, SettingValue::Text(v))?;
+            }
         }
-        options.region = self.region.clone();
-        options.ca_file = self.ca_file.clone();
-        options.signature_method = SignatureMethod::parse(&self.signature_method)?;
-        options.max_attempts = self.retries;
-        options.request_timeout = Duration::from_secs(self.timeout);
+        if let Some(ca) = &self.ca_file {
+            options.set("ca_file", SettingValue::Path(ca))?;
+        }
         Ok(Client::new(credentials, options)?)
     }
 }

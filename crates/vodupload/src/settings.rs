@@ -310,7 +310,11 @@ mod tests {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/options.md"),
         )
         .unwrap();
-        for s in CLIENT_OPTIONS.iter().chain(UPLOAD_OPTIONS).chain(RESULT_FIELDS) {
+        for s in CLIENT_OPTIONS
+            .iter()
+            .chain(UPLOAD_OPTIONS)
+            .chain(RESULT_FIELDS)
+        {
             let row = page
                 .lines()
                 .find(|l| l.starts_with(&format!("| `{}` |", s.name)))
