@@ -14,7 +14,7 @@ use crate::signature::SignatureMethod;
 pub const DEFAULT_ENDPOINT: &str = "https://vod2.qcloud.com/v2/index.php";
 /// The provider's event API (PullEvent, ConfirmEvent): the general API host, not the upload host.
 pub const DEFAULT_EVENTS_ENDPOINT: &str = "https://vod.api.qcloud.com/v2/index.php";
-/// "For VOD gz will do" (PROTOCOL.md).
+/// Any region works for uploads; `gz` is the documented default (docs/protocol.md).
 pub const DEFAULT_REGION: &str = "gz";
 pub const DEFAULT_CONCURRENCY: usize = 4;
 /// Upper bound on parallel parts: beyond this a single client only contends with itself.

@@ -1,6 +1,6 @@
 //! Event notification: "Video Upload Completed" and the events the service keeps for an app.
 //!
-//! A finished upload makes the service create an event (PROTOCOL.md, 266/7830):
+//! A finished upload makes the service create an event (docs/protocol.md, "The \"upload completed\" event"):
 //!
 //! ```json
 //! {"version": "4.0", "eventType": "NewFileUpload",
@@ -157,7 +157,7 @@ impl Event {
         self.event_type == NEW_FILE_UPLOAD
     }
 
-    /// `version`, `"4.0"` for the events PROTOCOL.md describes.
+    /// `version`, `"4.0"` for the events docs/protocol.md describes.
     pub fn version(&self) -> Option<&str> {
         self.version.as_deref()
     }

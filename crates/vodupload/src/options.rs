@@ -1,5 +1,5 @@
 //! What the caller says about the video: name, type, tags, category, processing flags; and the
-//! rules the service applies to them (PROTOCOL.md, InitUpload).
+//! rules the service applies to them (docs/protocol.md, "InitUpload").
 
 use std::path::Path;
 

@@ -16,7 +16,7 @@ pub struct RateLimits {
 }
 
 impl Default for RateLimits {
-    /// The service's published peaks (PROTOCOL.md, Transport).
+    /// The service's published peaks (docs/protocol.md, "Transport").
     fn default() -> Self {
         RateLimits {
             upload_part_per_minute: 10_000,

@@ -1,4 +1,4 @@
-//! How a file is cut into parts (seed page, "About dataSize").
+//! How a file is cut into parts (docs/protocol.md, "Cutting a file into parts").
 
 use crate::error::{Error, Result};
 

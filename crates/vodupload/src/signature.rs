@@ -1,4 +1,4 @@
-//! Request signing for the legacy v2 API family (PROTOCOL.md, "Signature").
+//! Request signing for the legacy v2 API family (docs/protocol.md, "The signature").
 //!
 //! The string to sign uses RAW parameter values while the wire uses percent-encoded ones; mixing the
 //! two up is the classic cause of -10002, which is why both halves live here side by side.
