@@ -1,6 +1,6 @@
 //! Event notification: "Video Upload Completed" and the events the service keeps for an app.
 //!
-//! A finished upload makes the service create an event (docs/protocol.md, "The \"upload completed\" event"):
+//! A finished upload makes the service create an event (docs/protocol.md, the "upload completed" event):
 //!
 //! ```json
 //! {"version": "4.0", "eventType": "NewFileUpload",
