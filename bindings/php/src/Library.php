@@ -189,13 +189,89 @@ final class Library
         return $value;
     }
 
-    /** @internal `$value` for an unsigned C parameter, checked against `$min`..`$max`. */
-    public static function range(int $value, int $min, int $max, string $what): int
+    /**
+     * @internal An option's value as the text the library's setters by name take: an int or a
+     * string as it is, a float with the shortest digits that read back as the same float
+     * ("0.1", "1.0E-7", "inf", "NaN"), a bool as "true" / "false"; null (the default) as null.
+     *
+     * @throws \TypeError another type
+     * @throws InvalidArgumentException a string with a NUL byte
+     */
+    public static function optionText(mixed $value, string $name): ?string
     {
-        if ($value < $min || $value > $max) {
-            throw new InvalidArgumentException("$what must be between $min and $max, got $value");
+        return match (true) {
+            $value === null => null,
+            is_bool($value) => $value ? 'true' : 'false',
+            is_int($value) => (string) $value,
+            is_float($value) => self::floatText($value),
+            is_string($value) => self::text($value, "the value of $name"),
+            $value instanceof \Stringable => self::text((string) $value, "the value of $name"),
+            default => throw new \TypeError("the value of the option $name must be null, a bool, an int, a float or a string, "
+                . get_debug_type($value) . ' given'),
+        };
+    }
+
+    private static function floatText(float $value): string
+    {
+        if (is_nan($value)) {
+            return 'NaN';
         }
-        return $value;
+        if (is_infinite($value)) {
+            return $value > 0 ? 'inf' : '-inf';
+        }
+        // Not (string): that rounds to the `precision` ini setting (14 digits by default).
+        for ($digits = 1; $digits < 17; $digits++) {
+            $text = sprintf("%.{$digits}G", $value);
+            if ((float) $text === $value) {
+                return $text;
+            }
+        }
+        return sprintf('%.17G', $value);
+    }
+
+    /**
+     * The names of every client option, as the library lists them (vod_client_option_name):
+     * what Client::setOption() takes, and, in StudlyCase, Client's setters (part_size is
+     * setPartSize()).
+     *
+     * @return list<string>
+     */
+    public static function clientOptionNames(): array
+    {
+        return self::names('vod_client_option_name');
+    }
+
+    /**
+     * The names of every upload option, as the library lists them (vod_upload_option_name); in
+     * camelCase, the keys of Client::OPTIONS (class_id is classId).
+     *
+     * @return list<string>
+     */
+    public static function uploadOptionNames(): array
+    {
+        return self::names('vod_upload_option_name');
+    }
+
+    /**
+     * The names of every field of a result, as the library lists them
+     * (vod_upload_result_field_name); in camelCase, the properties of UploadResult.
+     *
+     * @return list<string>
+     */
+    public static function resultFieldNames(): array
+    {
+        return self::names('vod_upload_result_field_name');
+    }
+
+    /** @return list<string> */
+    private static function names(string $function): array
+    {
+        $ffi = self::ffi();
+        $names = [];
+        for ($i = 0; ($name = $ffi->$function($i)) !== null; $i++) {
+            $names[] = (string) $name;
+        }
+        return $names;
     }
 
     private static function load(): \FFI
