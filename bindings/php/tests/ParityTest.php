@@ -79,6 +79,23 @@ final class ParityTest extends EmulatorTestCase
         }
     }
 
+    public function testTheDocsListEveryOptionKeyAndField(): void
+    {
+        $docs = (string) file_get_contents(dirname(__DIR__, 3) . '/docs/php.md');
+        $class = new \ReflectionClass(Client::class);
+        foreach (Library::clientOptionNames() as $name) {
+            $method = $class->getMethod('set' . str_replace('_', '', ucwords($name, '_')));
+            $type = (string) $method->getParameters()[0]->getType();
+            self::assertStringContainsString("| `{$method->getName()}($type)` | `$name` |", $docs, "docs/php.md documents $name");
+        }
+        foreach (array_keys(Client::OPTIONS) as $key) {
+            self::assertMatchesRegularExpression("/^\\| `$key` \\| `[a-z_]+` \\| `[^`]+` \\|/m", $docs, "docs/php.md documents the upload option $key");
+        }
+        foreach ((new \ReflectionClass(UploadResult::class))->getProperties() as $property) {
+            self::assertStringContainsString("| `{$property->getName()}` | `{$property->getType()}` |", $docs, "docs/php.md documents UploadResult::\${$property->getName()}");
+        }
+    }
+
     public function testTheAliasAndTheGenericSetterAgree(): void
     {
         $client = self::client();
