@@ -82,7 +82,7 @@ final class Client
         $out = $this->ffi->new('vod_client *');
         $status = $this->ffi->vod_client_new(
             $secretId === null ? null : Library::text($secretId, 'the SecretId'),
-            $secretKey === null ? null : Library::text($secretKey, 'the SecretKey'),
+            $secretKey === null ? null : Library::secret($secretKey, 'the SecretKey'),
             $endpoint === null ? null : Library::text($endpoint, 'the endpoint'),
             \FFI::addr($out),
         );

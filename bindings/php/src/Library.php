@@ -212,6 +212,15 @@ final class Library
         return $value;
     }
 
+    /** @internal As text(), for a secret: its value stays out of stack traces. */
+    public static function secret(#[\SensitiveParameter] string $value, string $what): string
+    {
+        if (str_contains($value, "\0")) {
+            throw new InvalidArgumentException("$what contains a NUL byte");
+        }
+        return $value;
+    }
+
     /**
      * @internal An option's value as the text the library's setters by name take: an int or a
      * string as it is, a float with the shortest digits that read back as the same float

@@ -54,6 +54,15 @@ final class ErrorsTest extends EmulatorTestCase
             self::assertStringNotContainsString($key, (string) $e);
             self::assertStringNotContainsString($key, print_r($e->getTrace(), true));
         }
+        foreach ([fn () => new Client('AKIDx', "$key\0"), fn () => \VodUpload\Signer::sign('GET', 'h', '/', [], "$key\0")] as $call) {
+            try {
+                $call();
+                self::fail('a SecretKey with a NUL byte must be refused');
+            } catch (InvalidArgumentException $e) {
+                self::assertSame('the SecretKey contains a NUL byte', $e->getMessage());
+                self::assertStringNotContainsString($key, print_r($e->getTrace(), true));
+            }
+        }
     }
 
     public function testAMissingFileIsANotFoundException(): void
