@@ -369,8 +369,7 @@ final class Library
                 . ' (`php -d ffi.enable=preload ...`, or set it in ' . self::iniFiles() . ')');
         }
         $header = self::suggestedHeaderPath();
-        $settings = ($enable === 'preload' ? '' : 'ffi.enable=preload ') . "ffi.preload=$header opcache.enable=1 opcache.preload="
-            . self::packageDir() . '/preload.php opcache.preload_user=' . self::preloadUser();
+        $settings = ($enable === 'preload' ? '' : 'ffi.enable=preload ') . self::preloadSettings($header);
         return new LibraryException(
             'libvodupload cannot be used here: PHP\'s FFI is ' . ($enable === 'preload'
                 ? "restricted by $shown, which outside the command line allows FFI only to preloaded code"
@@ -379,6 +378,17 @@ final class Library
             . "`, then set $settings in " . self::iniFiles() . ' and restart PHP (opcache.preload_user is the user PHP preloads as'
             . ' when it starts as root); or (2) set ffi.enable=true there and restart PHP (each request then declares the library itself)'
         );
+    }
+
+    /**
+     * @internal The php.ini settings that preload libvodupload with the declarations in `$header`
+     * and this package's classes, for `ffi.enable=preload`: "ffi.preload=... opcache.enable=1
+     * opcache.preload=.../preload.php opcache.preload_user=...".
+     */
+    public static function preloadSettings(string $header): string
+    {
+        return "ffi.preload=$header opcache.enable=1 opcache.preload=" . self::packageDir() . '/preload.php opcache.preload_user='
+            . self::preloadUser();
     }
 
     /** The command that writes the declarations for ffi.preload, with the library this process would use. */

@@ -134,6 +134,9 @@ final class LibraryTest extends TestCase
         $header = Files::tempDir('header') . '/vodupload.h';
         exec(str_replace(escapeshellarg($printedHeader), escapeshellarg($header), $command) . ' 2>&1', $output, $rc);
         self::assertSame(0, $rc, implode("\n", $output));
+        // The command itself prints the same settings for its header.
+        self::assertSame(1, preg_match('/`, then set (?:ffi\.enable=preload )?(.*?) in php\.ini/', $first, $m), $first);
+        self::assertStringContainsString('set ' . str_replace($printedHeader, $header, $m[1]) . ' in php.ini', implode("\n", $output));
         $settings = self::settings(str_replace($printedHeader, $header, substr($first, strpos($first, '`, then set'))));
         self::assertSame(['ffi.preload', 'opcache.enable', 'opcache.preload', 'opcache.preload_user'],
             array_values(array_diff(array_keys($settings), ['ffi.enable'])), $first);
@@ -146,6 +149,11 @@ final class LibraryTest extends TestCase
         self::assertSame(['ffi.enable' => 'true'], $settings, $second);
         $result = self::uploadThrough($docroot, self::apply($base, $settings));
         self::assertSame($library, $result['source']);
+
+        // And as the header command says, under ffi.enable=true its header alone serves too.
+        self::assertStringContainsString("under ffi.enable=true, ffi.preload=$header alone", implode("\n", $output));
+        $result = self::uploadThrough($docroot, self::apply($base, ['ffi.enable' => 'true', 'ffi.preload' => $header]));
+        self::assertSame('FFI scope "VODUPLOAD" (preloaded)', $result['source']);
     }
 
     /**
