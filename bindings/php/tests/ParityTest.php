@@ -16,6 +16,7 @@ use VodUpload\UploadResult;
  */
 final class ParityTest extends EmulatorTestCase
 {
+
     /**
      * For each client option: a value its setter accepts and one the core refuses (null for a
      * bool, which has no wrong value of its type). A new option needs its setter in Client and a
@@ -27,6 +28,8 @@ final class ParityTest extends EmulatorTestCase
     {
         $dir = Files::tempDir('parity');
         file_put_contents("$dir/a-file", 'x');
+        $tls = new Emulator(tls: true);     // for a certificate to trust, which stays when it stops
+        $tls->stop();
         return [
             'endpoint' => ['http://127.0.0.1:1/v2/index.php', 'not a url'],
             'region' => ['bj', 'b j'],
@@ -37,7 +40,7 @@ final class ParityTest extends EmulatorTestCase
             'retry_max_delay' => [2.5, 3601.0],
             'connect_timeout' => [1.5, -1.0],
             'request_timeout' => [30.0, 0.0],
-            'ca_file' => ['/etc/ssl/certs/ca-certificates.crt', "$dir/a-file"],
+            'ca_file' => [$tls->caFile, "$dir/a-file"],
             'proxy' => ['http://127.0.0.1:3128', '::not a url'],
             'signature_method' => ['HmacSHA256', 'MD5'],
             'rate_limit' => [false, null],
