@@ -201,6 +201,22 @@ final class ParityTest extends EmulatorTestCase
         self::assertNotSame([], array_diff(scandir($cache) ?: [], ['.', '..']), 'the upload left its fingerprint');
     }
 
+    public function testPathsNeedNotBeUtf8(): void
+    {
+        // Paths are bytes on the file system: a Latin-1 name works as any other.
+        $tls = new Emulator(tls: true);
+        $ca = Files::tempDir('latin1') . "/ca-\xe9.pem";
+        copy((string) $tls->caFile, $ca);
+        $cache = Files::tempDir('latin1') . "/cache-\xe9";
+        $r = self::client(emulator: $tls)->setCaFile($ca)->setFingerprintCache($cache)->upload(Files::random(1000));
+        $tls->stop();
+        self::assertSame(1000, $r->fileSize);
+        self::assertDirectoryExists($cache);
+        self::assertStringContainsString('is not a directory', self::messageOf(fn () => self::client()->setFingerprintCache($ca)));
+        // Other text must be UTF-8, as the library says.
+        self::assertStringContainsString('UTF-8', self::messageOf(fn () => self::client()->setRegion("g\xe9")));
+    }
+
     private static function messageOf(callable $call): string
     {
         try {
