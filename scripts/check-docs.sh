@@ -9,7 +9,9 @@
 #    to '-', punctuation dropped, a repeated heading gets -1, -2...) or an `<a id=...>`. Links
 #    inside code blocks and code spans are not links, and are skipped; so are URLs with a scheme.
 # 2. Every page in docs/ is listed in docs/README.md, the index.
-# 3. Each options table in docs/cli.md matches the `--help` of its subcommand. A table is marked
+# 3. docs/architecture.md names every file of the core (crates/vodupload/src/**/*.rs, as a code
+#    span holding its path below src/, e.g. `settings.rs`, `unstable/protocol.rs`).
+# 4. Each options table in docs/cli.md matches the `--help` of its subcommand. A table is marked
 #    with `<!-- options-table: upload -->` (or `events pull`...) on the line before it; its rows
 #    are `| flag | meaning | default |`, where the flag cell holds the flag as --help prints it
 #    (`--endpoint <URL>`, `-q, --quiet`) in a code span, followed by the visible aliases in code
@@ -155,6 +157,20 @@ def check_index():
             problems.append(f"docs/README.md does not list docs/{name}")
 
 
+def check_architecture():
+    page = os.path.join(root, "docs", "architecture.md")
+    if not os.path.isfile(page):
+        problems.append("docs/architecture.md is missing")
+        return
+    with open(page, encoding="utf-8") as f:
+        spans = set(re.findall(r"`([^`]+)`", f.read()))
+    src = os.path.join(root, "crates", "vodupload", "src")
+    for path in sorted(glob(os.path.join(src, "**", "*.rs"), recursive=True)):
+        name = os.path.relpath(path, src)
+        if name not in spans:
+            problems.append(f"docs/architecture.md does not name the core's file {name} (crates/vodupload/src/{name})")
+
+
 # ---- options tables against --help --------------------------------------------------------------
 
 def norm(s):
@@ -284,6 +300,7 @@ files = markdown_files()
 for md in files:
     check_links(md)
 check_index()
+check_architecture()
 tables = check_options_tables()
 
 if problems:
@@ -291,6 +308,6 @@ if problems:
         print(f"check-docs: {p}")
     print(f"check-docs: {len(problems)} problem(s)")
     sys.exit(1)
-print(f"check-docs: ok ({len(files)} Markdown files, their relative links and anchors; "
-      f"{tables} options tables against --help)")
+print(f"check-docs: ok ({len(files)} Markdown files, their relative links and anchors; the index; "
+      f"the core's files in architecture.md; {tables} options tables against --help)")
 PY
