@@ -68,6 +68,12 @@ impl RunReport {
         self.init.unwrap_or(self.wall)
     }
 
+    /// Start to the first part answered; when the server already held every part, to
+    /// FinishUpload answered: how long until the upload was moving again.
+    pub(super) fn to_first_part(&self) -> Duration {
+        self.first_part.or(self.finish).unwrap_or(self.wall)
+    }
+
     /// InitUpload answered to the last part answered.
     pub(super) fn sending(&self) -> Option<Duration> {
         Some(self.last_part? - self.init?)

@@ -8,8 +8,8 @@
 //! as they happen, on a pipe (`timings`). The hash floor the CPU time is judged against is
 //! measured in the same run (`floor`).
 //!
-//! Sections, in order: the hash floor; per file size, `--runs` uploads on a quiet machine, then
-//! as many under `--load` busy threads, and after the last quiet one the fingerprint-cache runs
+//! Sections, in order: the hash floor; per file size, `--runs` uploads on a quiet machine, each
+//! followed by the fingerprint-cache runs, then as many uploads under `--load` busy threads
 //! (`sizes`); the latency sweep (`sweep`); the resume of a long part list (`resume`); the targets
 //! (`targets`); every run in detail (`report`).
 

@@ -6,7 +6,9 @@ use std::path::Path;
 use super::floor::Floor;
 use super::fmt::{self, gbps, per_gib};
 use super::load::{cpu_model, load_average};
-use super::sizes::{SizeRow, Trial};
+use super::measured::RunReport;
+use super::resume::ResumeSection;
+use super::sizes::{CacheRuns, SizeRow, Trial};
 use super::stats::{Spread, secs};
 use super::{BenchArgs, Results, targets};
 
@@ -156,50 +158,62 @@ pub(super) fn print_sizes(
 }
 
 pub(super) fn print_cache(rows: &[SizeRow]) {
-    let measured: Vec<&SizeRow> = rows.iter().filter(|r| r.cache.is_some()).collect();
-    if measured.is_empty() {
+    if rows.iter().all(|r| r.cache.is_empty()) {
         return;
     }
     println!();
     println!(
-        "fingerprint cache, after the last quiet run (re-upload: a file the server has, the whole \
+        "fingerprint cache, after each quiet run (re-upload: a file the server has, the whole \
          run; resume: a new file killed halfway, then started again: start to the first part \
-         answered):"
+         answered, or to FinishUpload answered when no part was left):"
     );
-    let from_cache = |f: Option<bool>| match f {
-        Some(true) => "yes",
-        Some(false) => "NO",
-        None => "cannot tell (1 part)",
-    };
     let mut table = Vec::new();
-    for r in measured {
-        let c = r.cache.as_ref().expect("filtered");
-        let (resume, resume_cache) = match &c.resume {
-            Ok(res) => (
-                fmt::opt_dur(res.first_part),
-                from_cache(res.from_cache).to_owned(),
-            ),
-            Err(why) => (format!("- ({why})"), "-".to_owned()),
-        };
-        table.push(vec![
-            file_label(r),
-            format!(
-                "{}{}",
-                fmt::dur(c.reupload.wall),
-                if c.reupload.instant() {
-                    ""
+    for r in rows.iter().filter(|r| !r.cache.is_empty()) {
+        let reuploads: Vec<&RunReport> = r.reuploads().collect();
+        let resumes: Vec<&RunReport> = r.cached_resumes().collect();
+        let n = reuploads.len();
+        let mut reupload = column(
+            n,
+            Spread::of_durations(reuploads.iter().map(|u| u.wall)),
+            |s| fmt::dur(secs(s)),
+        );
+        let not_instant = reuploads.iter().filter(|u| !u.instant()).count();
+        if not_instant > 0 {
+            reupload[0] += &format!(" (not instant in {not_instant} of {n}!)");
+        }
+        let mut resume = column(
+            n,
+            Spread::of_durations(resumes.iter().map(|u| u.to_first_part())),
+            |s| fmt::dur(secs(s)),
+        );
+        if let Some(why) = r.resume_gap() {
+            let missing = n - resumes.len();
+            resume[0] = if resumes.is_empty() {
+                format!("- ({why})")
+            } else {
+                format!("{} ({missing} of {n}: {why})", resume[0])
+            };
+        }
+        for (k, label) in stat_labels(n).into_iter().enumerate() {
+            let mut row = vec![file_label(r), label, reupload[k].clone()];
+            if k == 0 {
+                row.push(cache_hits(&reuploads));
+                row.push(resume[k].clone());
+                row.push(if resumes.is_empty() {
+                    "-".to_owned()
                 } else {
-                    " (not instant!)"
-                }
-            ),
-            from_cache(c.reupload.from_cache).to_owned(),
-            resume,
-            resume_cache,
-        ]);
+                    cache_hits(&resumes)
+                });
+            } else {
+                row.extend([String::new(), resume[k].clone()]);
+            }
+            table.push(row);
+        }
     }
     fmt::print_table(
         &[
             "file",
+            "runs",
             "cached re-upload",
             "from cache",
             "cached resume",
@@ -207,6 +221,15 @@ pub(super) fn print_cache(rows: &[SizeRow]) {
         ],
         &table,
     );
+}
+
+/// "3 of 3" runs took their fingerprint from the cache; a file of one part cannot tell.
+pub(super) fn cache_hits(runs: &[&RunReport]) -> String {
+    if runs.iter().any(|r| r.from_cache.is_none()) {
+        return "cannot tell (1 part)".to_owned();
+    }
+    let hits = runs.iter().filter(|r| r.from_cache == Some(true)).count();
+    format!("{hits} of {}", runs.len())
 }
 
 /// Quiet against loaded, with the two load targets' figures.
@@ -270,56 +293,80 @@ pub(super) fn print_breakdown(a: &BenchArgs, results: &Results) {
                 );
             }
         }
-        if let Some(c) = &r.cache {
-            let u = &c.reupload;
-            println!(
-                "    cached re-upload: fingerprint ready at {} (from the cache: {}), InitUpload \
-                 answered at {}, {}, exit at {}",
-                fmt::opt_dur(u.hashed),
-                from_cache_word(u.from_cache),
-                fmt::opt_dur(u.init),
-                if u.instant() {
-                    "instant"
-                } else {
-                    "not instant"
-                },
-                fmt::dur(u.wall)
-            );
-            if let Ok(res) = &c.resume {
-                println!(
-                    "    cached resume (after a kill halfway): fingerprint ready at {} (from the \
-                     cache: {}), InitUpload answered at {} ({} held), first part at {}, {} parts \
-                     sent, {} already on the server, exit at {}",
-                    fmt::opt_dur(res.hashed),
-                    from_cache_word(res.from_cache),
-                    fmt::opt_dur(res.init),
-                    fmt::size(res.held_at_init),
-                    fmt::opt_dur(res.first_part),
-                    res.json_u64("parts_uploaded").unwrap_or(0),
-                    res.json_u64("parts_skipped").unwrap_or(0),
-                    fmt::dur(res.wall)
-                );
-            }
+        for (k, c) in r.cache.iter().enumerate() {
+            print_cache_runs(k + 1, c);
         }
     }
     if let Some(section) = &results.resume {
-        for (k, r) in section.resumes.iter().flatten().enumerate() {
-            println!(
-                "  resume of {} parts, run {}: fingerprint ready at {} (from the cache: {}), \
-                 InitUpload answered at {} ({} parts held), first part at {}, {}, exit at {}; \
-                 peak RSS {}",
-                section.parts,
-                k + 1,
-                fmt::opt_dur(r.hashed),
-                from_cache_word(r.from_cache),
-                fmt::opt_dur(r.init),
-                r.held_at_init / super::resume::PART,
-                fmt::opt_dur(r.first_part),
-                if r.killed { "killed then" } else { "finished" },
-                fmt::dur(r.wall),
-                fmt::mib(r.max_rss)
-            );
-        }
+        print_resume_runs(section);
+    }
+}
+
+/// The cache runs made after quiet run `run`.
+fn print_cache_runs(run: usize, c: &CacheRuns) {
+    let u = &c.reupload;
+    println!(
+        "    cached re-upload after quiet run {}: fingerprint ready at {} (from the cache: \
+         {}), InitUpload answered at {}, {}, exit at {}",
+        run,
+        fmt::opt_dur(u.hashed),
+        from_cache_word(u.from_cache),
+        fmt::opt_dur(u.init),
+        if u.instant() {
+            "instant"
+        } else {
+            "not instant"
+        },
+        fmt::dur(u.wall)
+    );
+    if let Ok(res) = &c.resume {
+        println!(
+            "    cached resume after quiet run {} (killed halfway): fingerprint ready at {} \
+             (from the cache: {}), InitUpload answered at {} ({} held), first part at {}, \
+             {} parts sent, {} already on the server, exit at {}",
+            run,
+            fmt::opt_dur(res.hashed),
+            from_cache_word(res.from_cache),
+            fmt::opt_dur(res.init),
+            fmt::size(res.held_at_init),
+            fmt::opt_dur(res.first_part),
+            res.json_u64("parts_uploaded").unwrap_or(0),
+            res.json_u64("parts_skipped").unwrap_or(0),
+            fmt::dur(res.wall)
+        );
+    }
+}
+
+fn print_resume_runs(section: &ResumeSection) {
+    let f = &section.first;
+    println!(
+        "  resume of {} parts, the first upload: fingerprint ready at {}, InitUpload answered \
+         at {}, {} parts answered by {}, {} at {}; peak RSS {}",
+        section.parts,
+        fmt::opt_dur(f.hashed),
+        fmt::opt_dur(f.init),
+        f.parts,
+        fmt::opt_dur(f.last_part),
+        if f.killed { "killed" } else { "finished" },
+        fmt::dur(f.wall),
+        fmt::mib(f.max_rss)
+    );
+    for (k, r) in section.resumes.iter().flatten().enumerate() {
+        println!(
+            "  resume of {} parts, run {}: fingerprint ready at {} (from the cache: {}), \
+             InitUpload answered at {} ({} parts held), first part at {}, {} at {}; peak RSS \
+             {}",
+            section.parts,
+            k + 1,
+            fmt::opt_dur(r.hashed),
+            from_cache_word(r.from_cache),
+            fmt::opt_dur(r.init),
+            r.held_at_init / super::resume::PART,
+            fmt::opt_dur(r.first_part),
+            if r.killed { "killed" } else { "finished" },
+            fmt::dur(r.wall),
+            fmt::mib(r.max_rss)
+        );
     }
 }
 

@@ -32,8 +32,8 @@ const MIN_LEFT: usize = 32;
 #[derive(Debug)]
 pub(super) struct ResumeSection {
     pub parts: usize,
-    /// Parts answered when the first upload was killed.
-    pub killed_after: usize,
+    /// The upload that stored most parts before it was killed.
+    pub first: RunReport,
     /// Err: why there is no figure.
     pub resumes: Result<Vec<RunReport>, &'static str>,
 }
@@ -60,10 +60,10 @@ impl Bench<'_> {
         let first = self.upload(&server, &run(killed_after))?;
         let mut section = ResumeSection {
             parts,
-            killed_after: first.parts,
+            first,
             resumes: Err("the first upload ended before the kill"),
         };
-        if first.killed {
+        if section.first.killed {
             let mut resumes = Vec::new();
             for _ in 0..a.runs {
                 // The emulator has just written most of the file: written back now, not during
@@ -137,7 +137,7 @@ impl ResumeSection {
             self.parts,
             fmt::size(PART),
             fmt::size(self.parts as u64 * PART),
-            self.killed_after
+            self.first.parts
         );
         let resumes = match &self.resumes {
             Ok(r) => r,

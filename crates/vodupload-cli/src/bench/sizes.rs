@@ -54,7 +54,8 @@ pub(super) struct SizeRow {
     pub quiet: Vec<Trial>,
     /// Under `--load`; empty without it.
     pub loaded: Vec<Trial>,
-    pub cache: Option<CacheRuns>,
+    /// After each quiet run, for sizes up to `--cache-runs-up-to`.
+    pub cache: Vec<CacheRuns>,
 }
 
 impl SizeRow {
@@ -67,6 +68,22 @@ impl SizeRow {
         let quiet = Spread::of_durations(self.quiet.iter().map(|t| t.upload.wall))?;
         let loaded = Spread::of_durations(self.loaded.iter().map(|t| t.upload.wall))?;
         Some(loaded.worst / quiet.median)
+    }
+
+    pub(super) fn reuploads(&self) -> impl Iterator<Item = &RunReport> {
+        self.cache.iter().map(|c| &c.reupload)
+    }
+
+    /// The cached resumes that could be measured.
+    pub(super) fn cached_resumes(&self) -> impl Iterator<Item = &RunReport> {
+        self.cache.iter().filter_map(|c| c.resume.as_ref().ok())
+    }
+
+    /// Why a cached resume could not be measured, if one could not.
+    pub(super) fn resume_gap(&self) -> Option<&'static str> {
+        self.cache
+            .iter()
+            .find_map(|c| c.resume.as_ref().err().copied())
     }
 
     /// The worst client CPU per GiB under load over the one-stream floor under the same load.
@@ -86,13 +103,13 @@ impl Bench<'_> {
             sparse,
             quiet: Vec::new(),
             loaded: Vec::new(),
-            cache: None,
+            cache: Vec::new(),
         };
-        for run in 0..a.runs {
+        for _ in 0..a.runs {
             let (trial, server) = self.trial(&path, size, 0)?;
             row.quiet.push(trial);
-            if run + 1 == a.runs && size <= a.cache_runs_up_to {
-                row.cache = Some(self.cache_runs(&server, &path)?);
+            if size <= a.cache_runs_up_to {
+                row.cache.push(self.cache_runs(&server, &path)?);
             }
         }
         if a.load > 0 {

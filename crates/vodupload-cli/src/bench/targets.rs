@@ -52,6 +52,15 @@ pub(super) fn rss_bound(a: &BenchArgs) -> u64 {
     a.concurrency as u64 * a.part_size * 2 + RSS_SLACK
 }
 
+/// " (worst X)" after a best of several quiet runs; nothing after a single one.
+fn worst(r: &super::sizes::SizeRow, x: f64, places: usize) -> String {
+    if r.quiet.len() > 1 {
+        format!(" (worst {x:.places$})")
+    } else {
+        String::new()
+    }
+}
+
 fn join(v: Vec<String>) -> String {
     if v.is_empty() {
         "not measured".to_owned()
@@ -91,12 +100,14 @@ fn print_quiet(a: &BenchArgs, results: &Results) {
     let init: Vec<String> = rows
         .iter()
         .filter_map(|r| {
-            let best = Spread::of(r.quiet.iter().map(|t| t.init_ratio()))?.best;
+            let s = Spread::of(r.quiet.iter().map(|t| t.init_ratio()))?;
             Some(format!(
-                "{}: {best:.3} {}",
+                "{}: {:.3}{} {}",
                 fmt::size(r.size),
+                s.best,
+                worst(r, s.worst, 3),
                 if r.size >= INIT_MIN_SIZE {
-                    yes_no(best <= INIT_RATIO)
+                    yes_no(s.best <= INIT_RATIO)
                 } else {
                     "(a small file: fixed costs weigh)"
                 }
@@ -111,13 +122,14 @@ fn print_quiet(a: &BenchArgs, results: &Results) {
     let cpu: Vec<String> = rows
         .iter()
         .filter_map(|r| {
-            let best = r.cpu_per_gib(&r.quiet)?.best;
-            let ratio = best / floor.one_stream();
+            let s = r.cpu_per_gib(&r.quiet)?;
+            let ratio = s.best / floor.one_stream();
             Some(format!(
-                "{}: {ratio:.3} {} ({:.3} s/GiB beyond the core's own hashing)",
+                "{}: {ratio:.3}{} {} ({:.3} s/GiB beyond the core's own hashing)",
                 fmt::size(r.size),
+                worst(r, s.worst / floor.one_stream(), 3),
                 yes_no(ratio <= CPU_RATIO),
-                best - floor.core_hashing()
+                s.best - floor.core_hashing()
             ))
         })
         .collect();
@@ -159,26 +171,39 @@ fn print_quiet(a: &BenchArgs, results: &Results) {
     );
 }
 
+/// Judged on the best run, and only when every run took its fingerprint from the cache (a
+/// one-part file cannot show where it came from: only a "no" fails).
 fn cached_line(r: &super::sizes::SizeRow) -> Option<String> {
-    let c = r.cache.as_ref()?;
-    // A one-part file cannot show where its fingerprint came from: only a "no" fails.
-    let cached = |f: Option<bool>| f != Some(false);
+    let verdict = |runs: Vec<&super::measured::RunReport>,
+                   time: fn(&super::measured::RunReport) -> Duration| {
+        let s = Spread::of_durations(runs.iter().map(|u| time(u)))?;
+        let cached = runs.iter().all(|u| u.from_cache != Some(false));
+        Some(format!(
+            "{}{} {}",
+            fmt::dur(secs(s.best)),
+            if runs.len() > 1 {
+                format!(" (worst {})", fmt::dur(secs(s.worst)))
+            } else {
+                String::new()
+            },
+            yes_no(s.best < CACHED_START.as_secs_f64() && cached)
+        ))
+    };
     let mut s = format!(
-        "{} re-upload {} {}",
+        "{} re-upload {}",
         fmt::size(r.size),
-        fmt::dur(c.reupload.wall),
-        yes_no(c.reupload.wall < CACHED_START && cached(c.reupload.from_cache))
+        verdict(r.reuploads().collect(), |u| u.wall)?
     );
-    match &c.resume {
-        Ok(res) => {
-            let t = res.first_part.unwrap_or(res.wall);
+    match verdict(r.cached_resumes().collect(), |u| {
+        u.first_part.unwrap_or(u.wall)
+    }) {
+        Some(v) => s += &format!(", resume {v}"),
+        None => {
             s += &format!(
-                ", resume {} {}",
-                fmt::dur(t),
-                yes_no(t < CACHED_START && cached(res.from_cache))
-            );
+                ", resume not measured ({})",
+                r.resume_gap().unwrap_or("no run")
+            )
         }
-        Err(why) => s += &format!(", resume not measured ({why})"),
     }
     Some(s)
 }
