@@ -1,6 +1,6 @@
-//! One measured upload: `vodupload bench --measure -- upload ...` as a child of the bench, its
-//! timings read from the structured channel (see `timings`), its CPU time and peak RSS from the
-//! intermediary (see `child`), its result from its `--json` output.
+//! One measured upload: `vodupload bench --measure --timings-fd N -- upload ...` as a child of
+//! the bench, its timings read from the structured channel (see `timings`), its CPU time and
+//! peak RSS from the intermediary (see `child`), its result from its `--json` output.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
