@@ -305,6 +305,9 @@ pub fn run_cli(args: EmulatorArgs) -> Result<(), EmulatorError> {
     let signals = rt.block_on(async { Signals::new() })?;
 
     let emulator = Emulator::start(config)?;
+    for note in emulator.startup_notes() {
+        eprintln!("vodupload-emulator: {note}");
+    }
     if temp_state {
         eprintln!(
             "no --state given: using the temporary directory {} (deleted on exit)",

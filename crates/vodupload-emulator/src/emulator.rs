@@ -55,6 +55,7 @@ pub struct Emulator {
     app: Arc<App>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    notes: Vec<String>,
     // Declared last: removed only after the server thread has been joined (see Drop).
     temp_dir: Option<tempfile::TempDir>,
 }
@@ -94,13 +95,10 @@ impl Emulator {
                 (Some(t), p)
             }
         };
-        let quiet = config.quiet;
-        let warn = move |line: String| {
-            if quiet {
-                log::warn!("{line}");
-            } else {
-                eprintln!("vodupload-emulator: {line}");
-            }
+        let notes = std::sync::Mutex::new(Vec::new());
+        let warn = |line: String| {
+            log::warn!("{line}");
+            notes.lock().unwrap_or_else(|p| p.into_inner()).push(line);
         };
         let store = Store::open(&state_dir, config.step_hook.clone(), &warn).map_err(|e| {
             EmulatorError::new(format!(
@@ -206,6 +204,7 @@ impl Emulator {
             app,
             stop: Some(stop_tx),
             thread: Some(thread),
+            notes: notes.into_inner().unwrap_or_else(|p| p.into_inner()),
             temp_dir,
         })
     }
@@ -255,6 +254,12 @@ impl Emulator {
     /// open-file limit.
     pub fn max_connections(&self) -> usize {
         self.app.limits.max_connections
+    }
+
+    /// What starting found worth saying: a lowered connection limit, things in the state
+    /// directory that are not the emulator's and were left alone. Also logged (`log::warn`).
+    pub fn startup_notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// Stops the server and waits for its thread.

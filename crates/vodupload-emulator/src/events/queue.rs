@@ -84,6 +84,8 @@ impl EventQueue {
                 warn(format!("{}: not an event file, left alone", path.display()));
                 continue;
             };
+            // Never reuse a name that is taken, whatever is there.
+            inner.next_seq = inner.next_seq.max(seq + 1);
             let event: Option<StoredEvent> = match layout::kind(&path)? {
                 layout::Kind::File => fs::read(&path)
                     .ok()
@@ -102,7 +104,6 @@ impl EventQueue {
                         && !ev.msg_handle.is_empty()
                         && ev.file_id.as_deref().is_none_or(is_finished_file) =>
                 {
-                    inner.next_seq = inner.next_seq.max(ev.seq + 1);
                     inner.by_handle.insert(ev.msg_handle.clone(), ev.seq);
                     inner.events.insert(ev.seq, ev);
                 }
