@@ -11,6 +11,7 @@ use crate::events::NotifyCounters;
 
 /// A snapshot of the emulator's counters.
 #[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Stats {
     /// Every HTTP request, whatever its path.
@@ -118,6 +119,7 @@ impl Counters {
 
 /// One line of the recent-requests log.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct RequestRecord {
     pub at_unix_ms: u64,
     pub method: String,

@@ -50,7 +50,7 @@ th,td{border:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top
 th{background:#f0f0f0}code{font-size:.9em}.num{text-align:right}
 .muted{color:#777}.bad{color:#a00}.ok{color:#070}
 .map{display:flex;gap:1px;margin-top:.3em}.map span{flex:1;height:14px;background:#2a7}
-video{max-width:320px;max-height:180px;display:block}
+video{max-width:320px;max-height:180px;display:block}td a{word-break:break-all}
 .counters{display:flex;flex-wrap:wrap;gap:.4em}.counters div{background:#fff;border:1px solid #ddd;padding:.3em .6em}
 ";
 
@@ -76,7 +76,7 @@ pub(super) fn page(s: &Snapshot) -> Response {
     let _ = write!(
         h,
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>vodupload emulator</title><style>{STYLE}</style></head><body>
+<title>vodupload emulator</title><link rel="icon" href="data:,"><style>{STYLE}</style></head><body>
 <h1>vodupload emulator {ver}</h1>
 <p class="muted">endpoint <code id="endpoint">{endpoint}</code> · state <code>{state}</code> · up {up} s · connections {open}/{max} ·
 <a href="/_emulator/state">JSON</a> · <label><input type="checkbox" id="refresh" checked> refresh every 2 s</label></p>
