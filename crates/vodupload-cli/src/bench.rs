@@ -106,6 +106,9 @@ pub(crate) struct BenchArgs {
     measure: bool,
     #[arg(last = true, hide = true)]
     command: Vec<std::ffi::OsString>,
+    /// Only the emulator's own figures (they are also printed at the end of a full run).
+    #[arg(long)]
+    emulator_only: bool,
 }
 
 /// "64MiB", "1G", "4096": bytes, with binary units.
@@ -243,6 +246,10 @@ mod unix {
                     base.display()
                 ))
             })?;
+        let finish_size = a.size.iter().copied().max().unwrap_or(GIB);
+        if a.emulator_only {
+            return crate::bench_emulator::run(work.path(), finish_size);
+        }
         let exe = std::env::current_exe().map_err(|e| {
             Failure::other(format!("cannot find this executable to run uploads: {e}"))
         })?;
@@ -278,6 +285,8 @@ mod unix {
         print_targets(&a, &floor, &rows, sweep.as_deref());
         println!();
         print_breakdown(&a, &rows);
+        println!();
+        crate::bench_emulator::run(work.path(), finish_size)?;
         println!();
         println!("load average at the end: {}", load_average());
         Ok(())

@@ -1,6 +1,8 @@
 //! `vodupload`: upload videos to the VOD upload host, run the local emulator, sign requests.
 
 mod bench;
+#[cfg(unix)]
+mod bench_emulator;
 mod demo;
 mod events;
 mod sign;

@@ -18,8 +18,9 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// Directory for parts and finished files, kept across restarts (default: a temporary
-    /// directory deleted on exit).
+    /// Directory for parts, finished files and events, kept across restarts and crashes: a new
+    /// or empty directory, or one an emulator already uses (anything else is refused) [default:
+    /// a temporary directory deleted on exit].
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
 
