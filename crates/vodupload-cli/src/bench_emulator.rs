@@ -38,12 +38,12 @@ const CLIENTS: &[usize] = if cfg!(debug_assertions) {
 const THROUGHPUT_PARTS: usize = if cfg!(debug_assertions) { 8 } else { 512 };
 /// Small parts stored before the second measure of one UploadPart's cost.
 const MANY_PARTS: u64 = if cfg!(debug_assertions) {
-    1_000
+    200
 } else {
     60_000
 };
 const SMALL_PART: u64 = 4096;
-const MEASURED_PARTS: u64 = if cfg!(debug_assertions) { 100 } else { 1_000 };
+const MEASURED_PARTS: u64 = if cfg!(debug_assertions) { 50 } else { 1_000 };
 
 /// Runs every measure with its state under `work`; `finish_size` is the size of the files
 /// finished (rounded up to whole MiB).
