@@ -37,11 +37,7 @@ const CLIENTS: &[usize] = if cfg!(debug_assertions) {
 };
 const THROUGHPUT_PARTS: usize = if cfg!(debug_assertions) { 8 } else { 512 };
 /// Small parts stored before the second measure of one UploadPart's cost.
-const MANY_PARTS: u64 = if cfg!(debug_assertions) {
-    200
-} else {
-    60_000
-};
+const MANY_PARTS: u64 = if cfg!(debug_assertions) { 200 } else { 60_000 };
 const SMALL_PART: u64 = 4096;
 const MEASURED_PARTS: u64 = if cfg!(debug_assertions) { 50 } else { 1_000 };
 
