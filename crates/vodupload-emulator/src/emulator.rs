@@ -80,39 +80,12 @@ impl Emulator {
         } else {
             config.credentials.clone()
         };
-        let (temp_dir, state_dir) = match &config.state_dir {
-            Some(dir) => (None, dir.clone()),
-            None => {
-                let t = tempfile::Builder::new()
-                    .prefix("vodupload-emulator-")
-                    .tempdir()
-                    .map_err(|e| {
-                        EmulatorError::new(format!(
-                            "cannot create a temporary state directory: {e}"
-                        ))
-                    })?;
-                let p = t.path().to_path_buf();
-                (Some(t), p)
-            }
-        };
         let notes = std::sync::Mutex::new(Vec::new());
         let warn = |line: String| {
             log::warn!("{line}");
             notes.lock().unwrap_or_else(|p| p.into_inner()).push(line);
         };
-        let store = Store::open(&state_dir, config.step_hook.clone(), &warn).map_err(|e| {
-            EmulatorError::new(format!(
-                "cannot use state directory {}: {e}",
-                state_dir.display()
-            ))
-        })?;
-        let events =
-            EventQueue::open(store.root(), &|id| store.has_file(id), &warn).map_err(|e| {
-                EmulatorError::new(format!(
-                    "cannot use the event queue in {}: {e}",
-                    state_dir.display()
-                ))
-            })?;
+        let (temp_dir, state_dir, store, events) = open_state(&config, &warn)?;
 
         let (acceptor, ca_pem) = match &config.tls {
             None => (None, None),
@@ -134,23 +107,9 @@ impl Emulator {
             .enable_all()
             .build()
             .map_err(|e| EmulatorError::new(format!("cannot start the async runtime: {e}")))?;
-
         let notify_counters = Arc::new(NotifyCounters::default());
         let deliveries = Arc::new(Deliveries::default());
-        let notifier = match &config.notify_url {
-            Some(url) => Some(
-                events::Notifier::start(
-                    url.clone(),
-                    config.quiet,
-                    notify_counters.clone(),
-                    deliveries.clone(),
-                )
-                .map_err(|e| {
-                    EmulatorError::new(format!("cannot start the notification thread: {e}"))
-                })?,
-            ),
-            None => None,
-        };
+        let notifier = start_notifier(&config, &notify_counters, &deliveries)?;
         let limits = active_limits(&config, &warn);
         let app = Arc::new(App {
             counters: Default::default(),
@@ -293,6 +252,57 @@ fn bind(listen: SocketAddr) -> Result<std::net::TcpListener, EmulatorError> {
         .set_nonblocking(true)
         .map_err(|e| EmulatorError::new(format!("cannot configure the listener: {e}")))?;
     Ok(listener)
+}
+
+/// The thread that POSTs events to the callback URL, when there is one.
+fn start_notifier(
+    config: &EmulatorConfig,
+    counters: &Arc<NotifyCounters>,
+    deliveries: &Arc<Deliveries>,
+) -> Result<Option<events::Notifier>, EmulatorError> {
+    let Some(url) = &config.notify_url else {
+        return Ok(None);
+    };
+    events::Notifier::start(
+        url.clone(),
+        config.quiet,
+        counters.clone(),
+        deliveries.clone(),
+    )
+    .map(Some)
+    .map_err(|e| EmulatorError::new(format!("cannot start the notification thread: {e}")))
+}
+
+/// The state directory (a temporary one unless configured), opened, and its event queue.
+type OpenState = (Option<tempfile::TempDir>, PathBuf, Store, EventQueue);
+
+fn open_state(config: &EmulatorConfig, warn: &dyn Fn(String)) -> Result<OpenState, EmulatorError> {
+    let (temp_dir, state_dir) = match &config.state_dir {
+        Some(dir) => (None, dir.clone()),
+        None => {
+            let t = tempfile::Builder::new()
+                .prefix("vodupload-emulator-")
+                .tempdir()
+                .map_err(|e| {
+                    EmulatorError::new(format!("cannot create a temporary state directory: {e}"))
+                })?;
+            let p = t.path().to_path_buf();
+            (Some(t), p)
+        }
+    };
+    let store = Store::open(&state_dir, config.step_hook.clone(), warn).map_err(|e| {
+        EmulatorError::new(format!(
+            "cannot use state directory {}: {e}",
+            state_dir.display()
+        ))
+    })?;
+    let events = EventQueue::open(store.root(), &|id| store.has_file(id), warn).map_err(|e| {
+        EmulatorError::new(format!(
+            "cannot use the event queue in {}: {e}",
+            state_dir.display()
+        ))
+    })?;
+    Ok((temp_dir, state_dir, store, events))
 }
 
 /// The bound address, with the loopback address of its family when it is unspecified.

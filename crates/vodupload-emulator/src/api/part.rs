@@ -55,49 +55,9 @@ pub(super) async fn handle(
         ));
     }
 
-    let mut sink = PartSink::new(app.store.part_temp_file());
-    let mut len = 0u64;
-    loop {
-        match req.body_chunk().await {
-            Ok(Some(data)) => {
-                len += data.len() as u64;
-                if len > expected {
-                    return Reply::packet(format!(
-                        "the body is longer than the part's length {expected}"
-                    ));
-                }
-                if let Err(e) = sink.push(data).await {
-                    return Reply::write_failed(&e);
-                }
-            }
-            Ok(None) => break,
-            Err(BodyError::TooSlow) => {
-                return Reply::error(
-                    protocol::E_PACKET_SIZE,
-                    format!(
-                        "the body arrived too slowly: {len} of {expected} bytes within the time allowed ({} s, plus 1 s per {} bytes)",
-                        app.limits.body.timeout.as_secs(),
-                        app.limits.body.min_rate
-                    ),
-                    true,
-                );
-            }
-            Err(BodyError::Malformed(why)) => {
-                return Reply::packet(format!("the request body could not be read: {why}"));
-            }
-            Err(BodyError::Gone) => {
-                return Reply::packet("the request body could not be read in full");
-            }
-        }
-    }
-    if len != expected {
-        return Reply::packet(format!(
-            "the body is {len} bytes, the part's length is {expected}"
-        ));
-    }
-    let (tmp, md5) = match sink.finish(app.clone()).await {
+    let (tmp, md5) = match receive(app, req, expected).await {
         Ok(v) => v,
-        Err(e) => return Reply::write_failed(&e),
+        Err(r) => return r,
     };
     if md5 != pp.data_md5 {
         return Reply::packet(format!(
@@ -119,7 +79,7 @@ pub(super) async fn handle(
     match committed {
         Ok(Ok(())) => {
             bump(&app.counters.parts_stored);
-            add(&app.counters.part_bytes_stored, len);
+            add(&app.counters.part_bytes_stored, expected);
             // Off the answer's path: the SHA-1 runs ahead while the client sends more parts.
             tokio::task::spawn_blocking(move || session.advance_hash());
             Reply::success(0)
@@ -129,6 +89,58 @@ pub(super) async fn handle(
         ),
         Ok(Err(CommitError::Io(e))) | Err(e) => Reply::write_failed(&e),
     }
+}
+
+/// Reads the body into a work file: exactly `expected` bytes, within the body limits. Returns
+/// the file and the body's MD5.
+async fn receive(
+    app: &Arc<App>,
+    req: &mut Request<'_>,
+    expected: u64,
+) -> Result<(TempFile, Md5), Reply> {
+    let mut sink = PartSink::new(app.store.part_temp_file());
+    let mut len = 0u64;
+    loop {
+        match req.body_chunk().await {
+            Ok(Some(data)) => {
+                len += data.len() as u64;
+                if len > expected {
+                    return Err(Reply::packet(format!(
+                        "the body is longer than the part's length {expected}"
+                    )));
+                }
+                sink.push(data).await.map_err(|e| Reply::write_failed(&e))?;
+            }
+            Ok(None) => break,
+            Err(BodyError::TooSlow) => {
+                return Err(Reply::error(
+                    protocol::E_PACKET_SIZE,
+                    format!(
+                        "the body arrived too slowly: {len} of {expected} bytes within the time allowed ({} s, plus 1 s per {} bytes)",
+                        app.limits.body.timeout.as_secs(),
+                        app.limits.body.min_rate
+                    ),
+                    true,
+                ));
+            }
+            Err(BodyError::Malformed(why)) => {
+                return Err(Reply::packet(format!(
+                    "the request body could not be read: {why}"
+                )));
+            }
+            Err(BodyError::Gone) => {
+                return Err(Reply::packet("the request body could not be read in full"));
+            }
+        }
+    }
+    if len != expected {
+        return Err(Reply::packet(format!(
+            "the body is {len} bytes, the part's length is {expected}"
+        )));
+    }
+    sink.finish(app.clone())
+        .await
+        .map_err(|e| Reply::write_failed(&e))
 }
 
 /// Where a part's body goes while it arrives: a work file, written and MD5-hashed on the

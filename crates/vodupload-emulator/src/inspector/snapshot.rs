@@ -109,84 +109,6 @@ pub(crate) struct ConfirmedView {
 impl Snapshot {
     pub(crate) fn take(app: &App) -> Snapshot {
         let stats = app.stats();
-        let mut files: Vec<FileView> = app
-            .store
-            .files_view()
-            .into_iter()
-            .map(|f| FileView {
-                url: app.file_url(&f.file_id, &f.meta.file_type),
-                path: format!("/vod/{}/f0.{}", f.file_id, f.meta.file_type),
-                content_type: crate::download::content_type(&f.meta.file_type),
-                file_id: f.file_id.clone(),
-                file_name: f.meta.file_name.clone(),
-                file_type: f.meta.file_type.clone(),
-                size: f.size(),
-                sha1: f.meta.file_sha.clone(),
-                tags: f.meta.tags.clone(),
-                class_id: f.meta.class_id,
-                secret_id: f.meta.secret_id.clone(),
-                finished_unix: f.finished_unix,
-            })
-            .collect();
-        files.sort_by(|a, b| (b.finished_unix, &b.file_id).cmp(&(a.finished_unix, &a.file_id)));
-        let mut uploads: Vec<UploadView> = app
-            .store
-            .sessions_view()
-            .into_iter()
-            .map(|v: store::SessionView| UploadView {
-                file_sha: v.meta.file_sha.clone(),
-                file_name: v.meta.file_name.clone(),
-                file_type: v.meta.file_type.clone(),
-                size: v.meta.file_size,
-                part_size: v.meta.data_size,
-                parts_stored: v.parts_stored,
-                parts_total: v.meta.part_count(),
-                bytes_stored: v.stored_bytes,
-                secret_id: v.meta.secret_id.clone(),
-                created_unix: v.meta.created_unix,
-                updated_unix: v.updated_unix,
-                map: v.map,
-            })
-            .collect();
-        uploads.sort_by_key(|u| std::cmp::Reverse(u.updated_unix));
-        let (pending, confirmed) = app.events.view();
-        let events = EventsView {
-            pending: pending
-                .into_iter()
-                .map(|(e, pulled)| EventView {
-                    delivery: app.deliveries.get(e.seq).map(|d| match d {
-                        Delivery::Queued => "queued".to_string(),
-                        Delivery::Delivered { attempts } => {
-                            format!("delivered (attempt {attempts})")
-                        }
-                        Delivery::Failed { attempts, problem } => {
-                            format!("failed after {attempts} attempts: {problem}")
-                        }
-                    }),
-                    seq: e.seq,
-                    msg_handle: e.msg_handle,
-                    file_id: e.file_id,
-                    secret_id: e.secret_id,
-                    created_unix: e.created_unix,
-                    pulled,
-                })
-                .collect(),
-            confirmed: confirmed
-                .into_iter()
-                .rev()
-                .map(|c| ConfirmedView {
-                    seq: c.seq,
-                    file_id: c.file_id,
-                    secret_id: c.secret_id,
-                    confirmed_unix: c.confirmed_unix,
-                })
-                .collect(),
-            created: stats.events_created,
-            confirmed_total: stats.events_confirmed,
-            callback: app.notify_shown.clone(),
-            callback_delivered: stats.notify_delivered,
-            callback_failed: stats.notify_failed,
-        };
         let mut recent = app.recent.list();
         recent.reverse();
         Snapshot {
@@ -207,11 +129,100 @@ impl Snapshot {
                 .iter()
                 .map(|(k, n)| (k.to_string(), *n))
                 .collect(),
+            files: files(app),
+            uploads: uploads(app),
+            events: events(app, &stats),
             counters: stats,
-            files,
-            uploads,
-            events,
             recent_requests: recent,
         }
+    }
+}
+
+/// Newest first.
+fn files(app: &App) -> Vec<FileView> {
+    let mut files: Vec<FileView> = app
+        .store
+        .files_view()
+        .into_iter()
+        .map(|f| FileView {
+            url: app.file_url(&f.file_id, &f.meta.file_type),
+            path: format!("/vod/{}/f0.{}", f.file_id, f.meta.file_type),
+            content_type: crate::download::content_type(&f.meta.file_type),
+            file_id: f.file_id.clone(),
+            file_name: f.meta.file_name.clone(),
+            file_type: f.meta.file_type.clone(),
+            size: f.size(),
+            sha1: f.meta.file_sha.clone(),
+            tags: f.meta.tags.clone(),
+            class_id: f.meta.class_id,
+            secret_id: f.meta.secret_id.clone(),
+            finished_unix: f.finished_unix,
+        })
+        .collect();
+    files.sort_by(|a, b| (b.finished_unix, &b.file_id).cmp(&(a.finished_unix, &a.file_id)));
+    files
+}
+
+/// The most recently active first.
+fn uploads(app: &App) -> Vec<UploadView> {
+    let mut uploads: Vec<UploadView> = app
+        .store
+        .sessions_view()
+        .into_iter()
+        .map(|v: store::SessionView| UploadView {
+            file_sha: v.meta.file_sha.clone(),
+            file_name: v.meta.file_name.clone(),
+            file_type: v.meta.file_type.clone(),
+            size: v.meta.file_size,
+            part_size: v.meta.data_size,
+            parts_stored: v.parts_stored,
+            parts_total: v.meta.part_count(),
+            bytes_stored: v.stored_bytes,
+            secret_id: v.meta.secret_id.clone(),
+            created_unix: v.meta.created_unix,
+            updated_unix: v.updated_unix,
+            map: v.map,
+        })
+        .collect();
+    uploads.sort_by_key(|u| std::cmp::Reverse(u.updated_unix));
+    uploads
+}
+
+fn events(app: &App, stats: &crate::Stats) -> EventsView {
+    let (pending, confirmed) = app.events.view();
+    EventsView {
+        pending: pending
+            .into_iter()
+            .map(|(e, pulled)| EventView {
+                delivery: app.deliveries.get(e.seq).map(|d| match d {
+                    Delivery::Queued => "queued".to_string(),
+                    Delivery::Delivered { attempts } => format!("delivered (attempt {attempts})"),
+                    Delivery::Failed { attempts, problem } => {
+                        format!("failed after {attempts} attempts: {problem}")
+                    }
+                }),
+                seq: e.seq,
+                msg_handle: e.msg_handle,
+                file_id: e.file_id,
+                secret_id: e.secret_id,
+                created_unix: e.created_unix,
+                pulled,
+            })
+            .collect(),
+        confirmed: confirmed
+            .into_iter()
+            .rev()
+            .map(|c| ConfirmedView {
+                seq: c.seq,
+                file_id: c.file_id,
+                secret_id: c.secret_id,
+                confirmed_unix: c.confirmed_unix,
+            })
+            .collect(),
+        created: stats.events_created,
+        confirmed_total: stats.events_confirmed,
+        callback: app.notify_shown.clone(),
+        callback_delivered: stats.notify_delivered,
+        callback_failed: stats.notify_failed,
     }
 }

@@ -57,8 +57,8 @@ impl FileRecord {
     }
 }
 
-/// Reads a finished file's directory back. `Ok(None)` with a reason when it is not complete
-/// (it is then left as it is, and not served).
+/// Reads a finished file's directory back; the inner `Err` says why it is not complete (it is
+/// then left as it is, and not served).
 pub(super) fn load(dir: &Path) -> io::Result<Result<FileRecord, String>> {
     let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     let fm: Option<FileMeta> = match layout::kind(&dir.join(layout::FILE_JSON))? {
