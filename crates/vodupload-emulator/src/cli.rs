@@ -51,9 +51,9 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "HOST", default_value = "vod2.qcloud.com")]
     pub canonical_host: String,
 
-    /// Base of the file urls in answers and events (http(s)://HOST[:PORT][/PREFIX]), when
-    /// clients reach the emulator by another address than the one it listens on [default: the
-    /// listening address, loopback when listening on all addresses].
+    /// Base of the file urls in answers and events: http:// or https://, a host, maybe a port
+    /// and a path prefix. For clients that reach the emulator by another address than the one it
+    /// listens on [default: the listening address, loopback when listening on all addresses].
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
 
