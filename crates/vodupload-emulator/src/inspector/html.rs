@@ -105,6 +105,20 @@ pub(super) fn page(s: &Snapshot) -> Response {
     )
 }
 
+/// Rows of a table the page shows at most (the JSON has them all).
+const ROWS_SHOWN: usize = 500;
+
+/// Says how many rows the table above left out.
+fn more(h: &mut String, total: usize) {
+    if total > ROWS_SHOWN {
+        let _ = write!(
+            h,
+            "<p class=\"muted\">and {} more: see <a href=\"/_emulator/state\">the JSON</a></p>",
+            total - ROWS_SHOWN
+        );
+    }
+}
+
 fn counters(h: &mut String, s: &Snapshot) {
     let c = &s.counters;
     h.push_str("<h2>Counters</h2><div class=\"counters\" id=\"counters\">");
@@ -151,7 +165,7 @@ fn uploads(h: &mut String, s: &Snapshot) {
         return;
     }
     h.push_str("<table id=\"uploads\"><tr><th>name</th><th>fileSha</th><th>size</th><th>parts received</th><th>SecretId</th><th>last part</th></tr>");
-    for u in &s.uploads {
+    for u in s.uploads.iter().take(ROWS_SHOWN) {
         let _ = write!(
             h,
             "<tr data-file-sha=\"{sha}\"><td>{name}.{ty}</td><td><code>{sha}</code></td><td class=\"num\">{size}</td>\
@@ -186,6 +200,7 @@ fn uploads(h: &mut String, s: &Snapshot) {
         );
     }
     h.push_str("</table>");
+    more(h, s.uploads.len());
 }
 
 fn files(h: &mut String, s: &Snapshot) {
@@ -195,7 +210,7 @@ fn files(h: &mut String, s: &Snapshot) {
         return;
     }
     h.push_str("<table id=\"files\"><tr><th>fileId</th><th>name</th><th>size</th><th>SHA-1</th><th>tags</th><th>classId</th><th>finished</th><th>file</th></tr>");
-    for f in &s.files {
+    for f in s.files.iter().take(ROWS_SHOWN) {
         let playable = matches!(
             f.content_type,
             "video/mp4" | "video/webm" | "video/quicktime"
@@ -225,6 +240,7 @@ fn files(h: &mut String, s: &Snapshot) {
         );
     }
     h.push_str("</table>");
+    more(h, s.files.len());
 }
 
 fn events(h: &mut String, s: &Snapshot) {
@@ -246,7 +262,7 @@ fn events(h: &mut String, s: &Snapshot) {
         }
     );
     h.push_str("<table id=\"events\"><tr><th>#</th><th>state</th><th>fileId</th><th>msgHandle</th><th>SecretId</th><th>created</th><th>pulled</th><th>callback</th></tr>");
-    for e in &ev.pending {
+    for e in ev.pending.iter().take(ROWS_SHOWN) {
         let _ = write!(
             h,
             "<tr data-event=\"{seq}\" data-state=\"pending\"><td>{seq}</td><td>pending</td><td><code>{id}</code></td><td><code>{handle}</code></td>\
@@ -272,6 +288,7 @@ fn events(h: &mut String, s: &Snapshot) {
         );
     }
     h.push_str("</table>");
+    more(h, ev.pending.len());
 }
 
 fn requests(h: &mut String, s: &Snapshot) {
