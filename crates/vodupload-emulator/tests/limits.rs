@@ -143,19 +143,21 @@ fn a_full_table_makes_room_by_closing_the_longest_waiting_connection() {
     let emu = start(EmulatorConfig {
         limits: Limits {
             max_connections: 4,
+            // Longer than the test: only an eviction closes these connections.
+            header_timeout: Duration::from_secs(60),
             ..Limits::default()
         },
         ..EmulatorConfig::default()
     });
-    // Four connections, each holding a head it never finishes.
-    let mut slow: Vec<_> = (0..4)
-        .map(|_| {
-            let mut s = connect(emu.addr());
-            s.write_all(b"POST /v2/index.php?").unwrap();
-            s
-        })
-        .collect();
-    wait_until("four connections", || emu.stats().connections_accepted == 4);
+    // Four connections, each holding a head it never finishes; the first clearly the oldest.
+    let mut slow = Vec::new();
+    for n in 1..=4 {
+        let mut s = connect(emu.addr());
+        s.write_all(b"POST /v2/index.php?").unwrap();
+        slow.push(s);
+        wait_until("the connection", || emu.stats().connections_accepted == n);
+        std::thread::sleep(Duration::from_millis(if n == 1 { 200 } else { 0 }));
+    }
     // Old enough to be told from a connection in a normal exchange.
     std::thread::sleep(Duration::from_millis(1200));
     let c = Client::new(&emu);
