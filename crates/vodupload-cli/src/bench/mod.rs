@@ -24,6 +24,8 @@ mod child;
 #[cfg(unix)]
 mod clock;
 #[cfg(unix)]
+mod emulator;
+#[cfg(unix)]
 mod files;
 #[cfg(unix)]
 mod floor;
@@ -113,6 +115,9 @@ pub(crate) struct BenchArgs {
     timings_fd: Option<i32>,
     #[arg(last = true, hide = true)]
     command: Vec<std::ffi::OsString>,
+    /// Only the emulator's own figures (they are also printed at the end of a full run).
+    #[arg(long)]
+    emulator_only: bool,
 }
 
 /// "64MiB", "1G", "4096": bytes, with binary units.
@@ -193,6 +198,11 @@ pub(crate) fn run(a: BenchArgs) -> Result<(), Failure> {
         })?,
         work: work.path().to_owned(),
     };
+    // FinishUpload's cost is measured at the largest size asked for.
+    let finish_size = a.size.iter().copied().max().unwrap_or(1 << 30);
+    if a.emulator_only {
+        return emulator::run(work.path(), finish_size);
+    }
     bench.check_space()?;
     report::print_header(&a, work.path());
     let results = bench.measure_all()?;
@@ -200,6 +210,8 @@ pub(crate) fn run(a: BenchArgs) -> Result<(), Failure> {
     targets::print(&a, &results);
     println!();
     report::print_breakdown(&a, &results);
+    println!();
+    emulator::run(work.path(), finish_size)?;
     println!();
     println!("load average at the end: {}", load::load_average());
     Ok(())
