@@ -48,14 +48,18 @@ pub fn string_to_sign<K: AsRef<str>, V: AsRef<str>>(
     path: &str,
     params: &[(K, V)],
 ) -> String {
-    let mut pairs: Vec<(String, &str)> = params
+    let mut pairs: Vec<(&str, &str)> = params
         .iter()
         .filter(|(k, _)| k.as_ref() != "Signature")
-        .map(|(k, v)| (k.as_ref().replace('_', "."), v.as_ref()))
+        .map(|(k, v)| (k.as_ref(), v.as_ref()))
         .collect();
-    // Sort on the key as sent, before the `_` → `.` swap, would order differently for keys that
-    // differ only there; the provider sorts the transformed keys, and so do we.
+    // Sorted on the names as sent, and only then `_` → `.` (docs/protocol.md, "The signature"):
+    // names that differ there (`tag_1` and `tagA`) would order the other way round otherwise.
     pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let pairs: Vec<(String, &str)> = pairs
+        .into_iter()
+        .map(|(k, v)| (k.replace('_', "."), v))
+        .collect();
     let mut s = String::with_capacity(64 + pairs.len() * 24);
     s.push_str(&method.to_ascii_uppercase());
     s.push_str(host);
