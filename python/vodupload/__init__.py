@@ -37,6 +37,7 @@ if importlib.util.find_spec(__name__ + "._vodupload") is None:  # pragma: no cov
     )
 
 from ._vodupload import (
+    CLIENT_OPTIONS,
     DEFAULT_ENDPOINT,
     DEFAULT_EVENTS_ENDPOINT,
     AuthError,
@@ -47,8 +48,10 @@ from ._vodupload import (
     FileChangedError,
     NetworkError,
     ProtocolError,
+    RESULT_FIELDS,
     ServerError,
     TimeoutError,
+    UPLOAD_OPTIONS,
     Upload,
     UploadCancelled,
     UploadResult,
@@ -60,6 +63,7 @@ from ._vodupload import (
 )
 
 __all__ = [
+    "CLIENT_OPTIONS",
     "DEFAULT_ENDPOINT",
     "DEFAULT_EVENTS_ENDPOINT",
     "AuthError",
@@ -70,8 +74,10 @@ __all__ = [
     "FileChangedError",
     "NetworkError",
     "ProtocolError",
+    "RESULT_FIELDS",
     "ServerError",
     "TimeoutError",
+    "UPLOAD_OPTIONS",
     "Upload",
     "UploadCancelled",
     "UploadResult",
