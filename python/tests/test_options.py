@@ -64,6 +64,8 @@ def valid_client_values(tmp_path: Path) -> dict[str, tuple[Any, object]]:
 def test_every_client_option_is_a_keyword_and_takes_effect(tmp_path: Path) -> None:
     missing = set(vodupload.CLIENT_OPTIONS) - keywords(vodupload.Client)
     assert not missing, f"Client() lacks the core's options {sorted(missing)}"
+    missing = set(vodupload.CLIENT_OPTIONS) - keywords(vodupload.AsyncClient)
+    assert not missing, f"AsyncClient() lacks the core's options {sorted(missing)}"
     values = valid_client_values(tmp_path)
     untested = set(vodupload.CLIENT_OPTIONS) - set(values)
     assert not untested, f"add a valid value for {sorted(untested)} to this test"
@@ -76,6 +78,7 @@ def test_every_client_option_is_a_keyword_and_takes_effect(tmp_path: Path) -> No
             given, shown = values[name]
             options = vodupload.Client("AKIDparity", "k", **{name: given}).options
             assert options[name] == shown, name
+            assert vodupload.AsyncClient("AKIDparity", "k", **{name: given}).options == options
             assert options[name] != default[name], f"{name} left at its default"
             others = {k: v for k, v in options.items() if k != name}
             assert others == {k: v for k, v in default.items() if k != name}, name
@@ -126,11 +129,16 @@ def test_every_upload_option_is_a_keyword_and_reaches_the_server(
     upload_calls: list[Callable[..., object]] = [
         vodupload.Client.upload,
         vodupload.Client.begin,
+        vodupload.AsyncClient.upload,
+        vodupload.AsyncClient.begin,
     ]
     for fn in upload_calls:
         missing = set(vodupload.UPLOAD_OPTIONS) - keywords(fn)
         assert not missing, f"{fn.__qualname__} lacks the core's options {sorted(missing)}"
-    untested = set(vodupload.UPLOAD_OPTIONS) - set(VALID_UPLOAD) - set(SERVER_FIELD)
+    # upload_many names each file after its path: every other option applies to all files.
+    for fn in (vodupload.Client.upload_many, vodupload.AsyncClient.upload_many):
+        assert set(vodupload.UPLOAD_OPTIONS) - keywords(fn) == {"name"}, fn.__qualname__
+    untested = set(vodupload.UPLOAD_OPTIONS) - (set(VALID_UPLOAD) & set(SERVER_FIELD))
     assert not untested, f"add a valid value for {sorted(untested)} to this test"
     for name in vodupload.UPLOAD_OPTIONS:
         given, sent = VALID_UPLOAD[name]

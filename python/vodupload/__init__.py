@@ -22,6 +22,14 @@ until confirmed (``client.pull_events()`` returns ``(msg_handle, Event)`` pairs,
             print(event.file_id, event.file_url)
         client.confirm_events([handle])
 
+Several files at once: ``client.upload_many(paths, jobs=2)`` returns one ``UploadResult`` or
+exception per path. For asyncio backends (FastAPI, aiohttp), ``vodupload.AsyncClient`` has the
+same calls, awaitable; the work runs off the event loop and cancelling the task stops the upload
+(a later upload of the file resumes):
+
+    client = vodupload.AsyncClient()
+    r = await client.upload("holiday.mp4", progress=lambda done, total: None)
+
 ``vodupload.Emulator()`` runs a local emulator of the upload host in-process, for tests
 (``Emulator(notify_url=...)`` POSTs the events to a callback URL too).
 Logging goes to the ``logging`` logger named ``"vodupload"``; secrets never appear in it.
@@ -61,8 +69,11 @@ from ._vodupload import (
     sign,
     string_to_sign,
 )
+from ._async import AsyncClient, AsyncUpload
 
 __all__ = [
+    "AsyncClient",
+    "AsyncUpload",
     "CLIENT_OPTIONS",
     "DEFAULT_ENDPOINT",
     "DEFAULT_EVENTS_ENDPOINT",

@@ -41,7 +41,7 @@ __version__: str
 DEFAULT_ENDPOINT: str
 DEFAULT_EVENTS_ENDPOINT: str
 CLIENT_OPTIONS: tuple[str, ...]
-"""The names of every client option (``Client`` keywords, ``Client.options`` keys), from the core."""
+"""Every client option's name (``Client`` keywords, ``Client.options`` keys), from the core."""
 UPLOAD_OPTIONS: tuple[str, ...]
 """The names of every upload option (``Client.upload``/``begin`` keywords), from the core."""
 RESULT_FIELDS: tuple[str, ...]
@@ -109,7 +109,7 @@ class UploadResult:
 
     @property
     def retries(self) -> int:
-        """Requests sent again after a transient failure (network error, timeout, retryable code)."""
+        """Requests sent again after a transient failure (network error, timeout, retryable code)"""
 
     @property
     def elapsed(self) -> float:
@@ -151,7 +151,7 @@ class Client:
     ) -> Self: ...
     @property
     def options(self) -> dict[str, str | int | float | bool | None]:
-        """Every option's value in use, keyed by ``CLIENT_OPTIONS`` (a proxy password as ``***``)."""
+        """Every option's value in use, keyed by ``CLIENT_OPTIONS`` (a proxy password as ***)."""
 
     @property
     def endpoint(self) -> str:
@@ -208,6 +208,25 @@ class Client:
         cancel: CancelToken | None = None,
     ) -> Upload:
         """Hashes the file and calls InitUpload; returns an ``Upload`` to send parts step by step."""
+
+    def upload_many(
+        self,
+        paths: Iterable[_StrPath],
+        *,
+        jobs: int = 2,
+        file_type: str | None = None,
+        tags: Iterable[str] | None = None,
+        class_id: int | None = None,
+        transcode: bool = False,
+        screenshot: bool = False,
+        watermark: bool = False,
+        progress: _ProgressCallback | None = None,
+        hash_progress: _ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[UploadResult | Exception]:
+        """Uploads several files, ``jobs`` at a time: one ``UploadResult`` or exception per path,
+        in order. Progress is summed over the files. Releases the GIL.
+        """
 
     def pull_events(self) -> list[tuple[str, Event]]:
         """The oldest unconfirmed events (at most 16) as ``(msg_handle, Event)`` pairs; ``[]`` if none.

@@ -11,6 +11,7 @@ use vodupload::{ClientOptions, Credentials, UploadOptions};
 
 use crate::errors::to_py;
 use crate::events::Event;
+use crate::many;
 use crate::options::{self, type_name};
 use crate::run::{Callbacks, run};
 
@@ -434,6 +435,91 @@ impl Client {
         })?;
         let inner = out.map_err(|e| to_py(py, e, Some(&path)))?;
         Ok(Upload { inner, watch })
+    }
+
+    /// Uploads several files with this client, ``jobs`` files at a time (default 2, at most 64;
+    /// each with the client's ``concurrency`` parts in flight), started in the order given.
+    /// Returns one entry per path, in the same order: its ``UploadResult``, or the exception that
+    /// file's upload raised (``FileNotFoundError``, ``ServerError``...), as ``upload()`` would
+    /// have raised it. One file failing does not stop the others.
+    ///
+    /// ``paths`` is an iterable of str or ``os.PathLike`` (not one str). The other keywords are
+    /// those of ``upload()`` and apply to every file, each named after its own path (so there is
+    /// no ``name``); a bad one raises before any file starts. ``progress(done, total)`` and
+    /// ``hash_progress(done, total)`` report bytes summed over all the files (``total`` starts
+    /// as the files' sizes), called as in ``upload()``; an exception raised by either, Ctrl-C, or
+    /// ``cancel`` stops every file, and the exception (``UploadCancelled`` for ``cancel``
+    /// in the entries of the files it stopped) comes out as in ``upload()``. The server keeps the
+    /// parts it has: the same call again resumes each unfinished file and instantly completes
+    /// the finished ones.
+    #[pyo3(signature = (
+        paths, *, jobs=2, file_type=None, tags=None, class_id=None, transcode=false,
+        screenshot=false, watermark=false, progress=None, hash_progress=None, cancel=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn upload_many<'py>(
+        &self,
+        py: Python<'py>,
+        paths: &Bound<'py, PyAny>,
+        jobs: i64,
+        file_type: Option<Bound<'py, PyAny>>,
+        tags: Option<Bound<'py, PyAny>>,
+        class_id: Option<Bound<'py, PyAny>>,
+        transcode: bool,
+        screenshot: bool,
+        watermark: bool,
+        progress: Option<Bound<'py, PyAny>>,
+        hash_progress: Option<Bound<'py, PyAny>>,
+        cancel: Option<Bound<'py, CancelToken>>,
+    ) -> PyResult<Vec<Py<PyAny>>> {
+        if paths.is_instance_of::<PyString>()
+            || paths.is_instance_of::<PyBytes>()
+            || paths.hasattr("__fspath__")?
+        {
+            return Err(PyTypeError::new_err(format!(
+                "paths must be an iterable of paths (a list...), not one {}",
+                type_name(paths)
+            )));
+        }
+        let paths: Vec<PathBuf> = paths
+            .try_iter()?
+            .map(|p| extract_path(&p?))
+            .collect::<PyResult<_>>()?;
+        // Not a core option: how many of this call's files run at once.
+        let jobs = u64::try_from(jobs)
+            .ok()
+            .filter(|j| (1..=many::MAX_JOBS).contains(j))
+            .ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "jobs {jobs} is out of range: use 1 to {}",
+                    many::MAX_JOBS
+                ))
+            })? as usize;
+        let options = UploadArgs {
+            name: None,
+            file_type: file_type.as_ref(),
+            tags: tags.as_ref(),
+            class_id: class_id.as_ref(),
+            transcode,
+            screenshot,
+            watermark,
+        }
+        .options(py)?;
+        let callbacks = Callbacks::new(hash_progress, progress)?;
+        let watch = cancel.map(|c| c.get().token.clone());
+        let token = vodupload::CancelToken::new();
+        let client = &self.inner;
+        let results = run(py, &token, watch.as_ref(), &callbacks, |p| {
+            many::upload_many(client, &paths, &options, jobs, p, &token)
+        })?;
+        results
+            .into_iter()
+            .zip(&paths)
+            .map(|(r, path)| match r {
+                Ok(r) => Ok(Py::new(py, UploadResult::from(r))?.into_any()),
+                Err(e) => Ok(to_py(py, e, Some(path)).into_value(py).into_any()),
+            })
+            .collect()
     }
 
     /// Reads the app's event queue (one ``PullEvent`` on ``events_endpoint``, signed with this

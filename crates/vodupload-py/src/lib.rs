@@ -13,6 +13,7 @@ mod emulator;
 mod errors;
 mod events;
 mod logging;
+mod many;
 mod options;
 mod run;
 
