@@ -69,6 +69,10 @@ def make_handler(
 ) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         server_version = "vodupload-webhook/1"
+        # Seconds a connection may stay silent. Without it, one that never sends a request (a
+        # port scan, a stalled client) holds its thread forever, and Ctrl-C, which waits for the
+        # handler threads, never finishes; the service sends its small body at once.
+        timeout = 5
 
         def _answer(self, status: int, text: str) -> None:
             body = (text + "\n").encode()
