@@ -51,6 +51,7 @@ python3 -m mypy.stubtest vodupload._vodupload
 (cd python && python3 -m mypy)
 python3 -m pytest -q python/tests
 python3 examples/python/upload.py --emulator
+python3 examples/python/upload_async.py --emulator
 python3 examples/python/webhook.py --demo
 
 step "Python: that same wheel on CPython 3.9, 3.11 and 3.13 (abi3), fresh venvs without Rust"

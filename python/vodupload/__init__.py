@@ -69,7 +69,7 @@ from ._vodupload import (
     sign,
     string_to_sign,
 )
-from ._async import AsyncClient, AsyncUpload
+from ._async import AsyncClient, AsyncUpload, ProgressCallback
 
 __all__ = [
     "AsyncClient",
@@ -84,6 +84,7 @@ __all__ = [
     "Event",
     "FileChangedError",
     "NetworkError",
+    "ProgressCallback",
     "ProtocolError",
     "RESULT_FIELDS",
     "ServerError",

@@ -7,7 +7,7 @@ import builtins
 import datetime
 import os
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar, final
+from typing import Any, ClassVar, Literal, final
 
 from typing_extensions import Self, TypeAlias
 
@@ -357,7 +357,8 @@ class Emulator:
         """Stops the server; calling it again does nothing."""
 
     def __enter__(self) -> Self: ...
-    def __exit__(self, *_exc_info: object) -> bool: ...
+    def __exit__(self, *_exc_info: object) -> Literal[False]:
+        """Stops the server; an exception in the ``with`` block propagates."""
 
 @final
 class Event:
