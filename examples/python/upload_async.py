@@ -23,11 +23,12 @@ import asyncio
 import os
 import sys
 import tempfile
+from typing import Callable
 
 import vodupload
 
 
-def progress_printer(label: str) -> vodupload.ProgressCallback:
+def progress_printer(label: str) -> Callable[[int, int], None]:
     """A progress callable printing a line at each quarter; the event loop calls it."""
     last = [-1]
 

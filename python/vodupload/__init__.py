@@ -69,7 +69,7 @@ from ._vodupload import (
     sign,
     string_to_sign,
 )
-from ._async import AsyncClient, AsyncUpload, ProgressCallback
+from ._async import AsyncClient, AsyncUpload
 
 __all__ = [
     "AsyncClient",
@@ -84,7 +84,6 @@ __all__ = [
     "Event",
     "FileChangedError",
     "NetworkError",
-    "ProgressCallback",
     "ProtocolError",
     "RESULT_FIELDS",
     "ServerError",
