@@ -36,14 +36,27 @@ tests/c/run.sh plain sanitize valgrind
 
 step "Python: build the wheel once (dev profile, reusing target/), stubs, types, tests, example"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
-MATURIN_PEP517_ARGS="--profile dev" python3 -m pip install -q --no-build-isolation ./python
+py_wheels="$(mktemp -d)"
+if [ -n "${VODUPLOAD_RELEASE_WHEEL:-}" ]; then
+    # The wheel users get (release, stripped, manylinux2014): minutes more to build.
+    scripts/build-wheel.sh
+    cp dist/vodupload-*-abi3-*.whl "$py_wheels"/
+else
+    (cd python && python3 -m maturin build --profile dev --out "$py_wheels")
+fi
+python3 -m pip install -q --force-reinstall --no-deps "$py_wheels"/vodupload-*.whl
 # From the repository root, so python/vodupload (sources without the extension) does not shadow
 # the installed package.
 python3 -m mypy.stubtest vodupload._vodupload
 (cd python && python3 -m mypy)
 python3 -m pytest -q python/tests
 python3 examples/python/upload.py --emulator
+python3 examples/python/upload_async.py --emulator
 python3 examples/python/webhook.py --demo
+
+step "Python: that same wheel on CPython 3.9, 3.11 and 3.13 (abi3), fresh venvs without Rust"
+scripts/test-python-versions.sh "$py_wheels"/vodupload-*.whl
+rm -rf "$py_wheels"
 
 step "PHP: lint, the example, PHPUnit against the emulator (library and emulator from target/debug), Composer install, php-fpm"
 php -r 'exit(extension_loaded("ffi") ? 0 : 1);' || { echo "php has no FFI extension" >&2; exit 1; }

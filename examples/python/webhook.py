@@ -69,6 +69,10 @@ def make_handler(
 ) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         server_version = "vodupload-webhook/1"
+        # Seconds a connection may stay silent. Without it, one that never sends a request (a
+        # port scan, a stalled client) holds its thread forever, and Ctrl-C, which waits for the
+        # handler threads, never finishes; the service sends its small body at once.
+        timeout = 5
 
         def _answer(self, status: int, text: str) -> None:
             body = (text + "\n").encode()
@@ -98,7 +102,13 @@ def make_handler(
             except ValueError as e:
                 return self._answer(400, f"not an event: {e}")
             # Answer first (the service waits at most 5 s), then handle.
-            self._answer(200, "ok")
+            try:
+                self._answer(200, "ok")
+            except OSError:
+                # The sender hung up once it had the status line, before the body was written:
+                # it saw 200 and will not send this event again, so handle it all the same (a
+                # sender that saw nothing retries, and handling is idempotent).
+                pass
             on_event(event)
 
         def do_GET(self) -> None:  # noqa: N802

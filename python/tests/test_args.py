@@ -14,7 +14,7 @@ from conftest import PART, MakeFile, client_for
     "options, message",
     [
         ({"part_size": 1000}, "part size"),
-        ({"part_size": -1}, "part_size"),
+        ({"part_size": -1}, "part size -1"),
         ({"concurrency": 0}, "concurrency"),
         ({"concurrency": 1000}, "concurrency"),
         ({"max_attempts": 0}, "max.attempts"),
@@ -73,8 +73,8 @@ def test_credentials(emu: vodupload.Emulator, monkeypatch: pytest.MonkeyPatch) -
         ({"name": "a/b"}, "name"),
         ({"name": "x" * 41}, "40"),
         ({"file_type": "m p4"}, "type"),
-        ({"class_id": -1}, "class id"),
-        ({"tags": ["ok", ""]}, "tag 2"),
+        ({"class_id": -1}, "class_id -1"),
+        ({"tags": ["ok", ""]}, 'tag "" is empty'),
     ],
 )
 def test_bad_upload_values(

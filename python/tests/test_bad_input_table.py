@@ -1,6 +1,7 @@
 """The bad-input table of the README, Python column: one test per row, in the README's order,
-each asserting the exception class and a phrase of its message. Inputs the user controls are
-refused before any request reaches the emulator.
+each asserting the exception class and a phrase of its message; the option rows assert the whole
+message, which is the core's (the same text in every face). Inputs the user controls are refused
+before any request reaches the emulator.
 
 The protocol rows talk to a fake upload host (``http.server`` on 127.0.0.1, a thread) that
 answers every request with the same canned body; the network and protocol rows use
@@ -210,13 +211,17 @@ def test_name_with_a_forbidden_character(
 
 
 def test_bad_part_size(emu: vodupload.Emulator) -> None:
-    with pytest.raises(ValueError, match="part size 1000 is not accepted.*524288"):
+    with pytest.raises(ValueError) as info:
         client_for(emu, part_size=1000)
+    assert str(info.value) == (
+        "part size 1000 is not accepted by the service: use 524288 (512 KiB) or 1048576 (1 MiB)"
+    )
 
 
 def test_zero_concurrency(emu: vodupload.Emulator) -> None:
-    with pytest.raises(ValueError, match=r"concurrency\b.*\b0\b"):
+    with pytest.raises(ValueError) as info:
         client_for(emu, concurrency=0)
+    assert str(info.value) == "concurrency 0 is out of range: use 1 to 64"
 
 
 def test_empty_secret_key(emu: vodupload.Emulator) -> None:
@@ -279,3 +284,98 @@ def test_huge_response_body(tmp_path: Path) -> None:
         ):
             fast_client(endpoint).upload(small_file(tmp_path))
     assert len(requests) >= 1
+
+
+# ---- the option rows: the core's rule and message, whole -------------------------------------
+
+
+def timeout_message(name: str, limit: int, given: str) -> str:
+    return f"{name} must be more than 0 and at most {limit} seconds, not {given}"
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"request_timeout": 0}, timeout_message("request_timeout", 86400, "0")),
+        ({"connect_timeout": 0.0}, timeout_message("connect_timeout", 86400, "0")),
+        ({"connect_timeout": -1.5}, timeout_message("connect_timeout", 86400, "-1.5")),
+        ({"request_timeout": -5}, timeout_message("request_timeout", 86400, "-5")),
+        ({"request_timeout": 10**6}, timeout_message("request_timeout", 86400, "1000000")),
+        ({"request_timeout": float("inf")}, timeout_message("request_timeout", 86400, "inf")),
+        ({"connect_timeout": float("nan")}, timeout_message("connect_timeout", 86400, "NaN")),
+        ({"retry_base_delay": 0}, timeout_message("retry_base_delay", 3600, "0")),
+        ({"retry_max_delay": 86400}, timeout_message("retry_max_delay", 3600, "86400")),
+        ({"max_attempts": 0}, "max_attempts 0 is out of range: use 1 to 100 (1 means no retries)"),
+        (
+            {"max_attempts": 1 << 40},
+            "max_attempts 1099511627776 is out of range: use 1 to 100 (1 means no retries)",
+        ),
+        ({"concurrency": 65}, "concurrency 65 is out of range: use 1 to 64"),
+        ({"concurrency": -1}, "concurrency -1 is out of range: use 1 to 64"),
+        (
+            {"part_size": -1},
+            "part size -1 is not accepted by the service: use 524288 (512 KiB) or 1048576 (1 MiB)",
+        ),
+        ({"proxy": "::not a url"}, 'proxy "::not a url" is not usable: invalid proxy url'),
+        ({"proxy": "http://[::1"}, 'proxy "http://[::1" is not usable: invalid proxy url'),
+        ({"region": "g z"}, 'region "g z" is not valid: use e.g. gz, bj, sh, hk, ca'),
+        ({"signature_method": "md5"}, 'unknown signature method "md5": use HmacSHA1 or HmacSHA256'),
+    ],
+)
+def test_bad_client_option(options: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        vodupload.Client("AKIDbadinput", "k", **options)  # type: ignore[arg-type]
+    assert str(info.value) == message
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_fingerprint_cache_writable_by_others(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    with pytest.raises(ValueError) as info:
+        vodupload.Client("AKIDbadinput", "k", fingerprint_cache=shared)
+    assert str(info.value) == (
+        f"the fingerprint cache directory {shared} is writable by other users (mode 777): "
+        "another user could plant fingerprints that make an upload end under another file's "
+        "id; make it private (chmod 700, owned by you) or choose another directory"
+    )
+
+
+def test_fingerprint_cache_that_is_a_file(tmp_path: Path) -> None:
+    not_a_dir = small_file(tmp_path, "cache")
+    with pytest.raises(ValueError) as info:
+        vodupload.Client("AKIDbadinput", "k", fingerprint_cache=str(not_a_dir))
+    assert str(info.value) == (
+        f"the fingerprint cache directory {not_a_dir} is not a directory; choose another path"
+    )
+
+
+def test_negative_class_id(emu: vodupload.Emulator, tmp_path: Path) -> None:
+    with pytest.raises(ValueError) as info:
+        client_for(emu).upload(small_file(tmp_path), class_id=-1)
+    assert str(info.value) == (
+        "class_id -1 is out of range: use the id of a category (0 or more), or none"
+    )
+    assert emu.stats()["requests"] == 0
+
+
+def test_name_of_only_spaces(emu: vodupload.Emulator, tmp_path: Path) -> None:
+    with pytest.raises(ValueError) as info:
+        client_for(emu).begin(small_file(tmp_path), name="   ")
+    assert str(info.value) == (
+        'the video name "   " is empty or only spaces, which the service refuses; pass a name'
+    )
+    assert emu.stats()["requests"] == 0
+
+
+def test_file_named_only_dots(emu: vodupload.Emulator, tmp_path: Path) -> None:
+    path = small_file(tmp_path, "....mp4")
+    with pytest.raises(ValueError) as info:
+        client_for(emu).upload(path)
+    assert str(info.value) == (
+        f'cannot name the video after {path}: the video name "..." is only dots, which the '
+        "service refuses (it reads as a path); pass a name"
+    )
+    assert emu.stats()["requests"] == 0
+    assert client_for(emu).upload(path, name="dots").parts_total == 1

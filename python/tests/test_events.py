@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.server
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -280,6 +281,38 @@ def test_webhook_example_demo() -> None:
     assert p.returncode == 0, p.stdout + p.stderr
     assert "upload completed: file_id=" in p.stdout
     assert "left in the queue: 0" in p.stdout
+
+
+def test_webhook_example_exits_despite_an_idle_connection() -> None:
+    """A connection that never sends a request (a port scan, another program probing a port it
+    believed closed) is dropped after the handler's timeout, so Ctrl-C still ends the receiver."""
+    p = subprocess.Popen(
+        [sys.executable, str(ROOT / "examples" / "python" / "webhook.py"), "--port", "0",
+         "--token", "s3cret"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert p.stdout is not None
+        line = p.stdout.readline()
+        port = int(line.split()[-1].split(":")[2].split("/")[0])
+        with socket.create_connection(("127.0.0.1", port)) as idle:
+            # A request answered after the idle connection was accepted: its handler thread runs.
+            req = urllib.request.Request(
+                f"http://127.0.0.1:{port}/vod/events?token=s3cret", data=b"{}", method="POST"
+            )
+            with pytest.raises(urllib.error.HTTPError):
+                urllib.request.urlopen(req, timeout=10)
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=30)
+            assert idle.recv(1) == b"", "the receiver closed the idle connection"
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0, err
 
 
 def test_webhook_example_serves_and_checks() -> None:

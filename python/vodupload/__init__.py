@@ -22,6 +22,14 @@ until confirmed (``client.pull_events()`` returns ``(msg_handle, Event)`` pairs,
             print(event.file_id, event.file_url)
         client.confirm_events([handle])
 
+Several files at once: ``client.upload_many(paths, jobs=2)`` returns one ``UploadResult`` or
+exception per path. For asyncio backends (FastAPI, aiohttp), ``vodupload.AsyncClient`` has the
+same calls, awaitable; the work runs off the event loop and cancelling the task stops the upload
+(a later upload of the file resumes):
+
+    client = vodupload.AsyncClient()
+    r = await client.upload("holiday.mp4", progress=lambda done, total: None)
+
 ``vodupload.Emulator()`` runs a local emulator of the upload host in-process, for tests
 (``Emulator(notify_url=...)`` POSTs the events to a callback URL too).
 Logging goes to the ``logging`` logger named ``"vodupload"``; secrets never appear in it.
@@ -37,6 +45,7 @@ if importlib.util.find_spec(__name__ + "._vodupload") is None:  # pragma: no cov
     )
 
 from ._vodupload import (
+    CLIENT_OPTIONS,
     DEFAULT_ENDPOINT,
     DEFAULT_EVENTS_ENDPOINT,
     AuthError,
@@ -47,8 +56,10 @@ from ._vodupload import (
     FileChangedError,
     NetworkError,
     ProtocolError,
+    RESULT_FIELDS,
     ServerError,
     TimeoutError,
+    UPLOAD_OPTIONS,
     Upload,
     UploadCancelled,
     UploadResult,
@@ -58,8 +69,12 @@ from ._vodupload import (
     sign,
     string_to_sign,
 )
+from ._async import AsyncClient, AsyncUpload
 
 __all__ = [
+    "AsyncClient",
+    "AsyncUpload",
+    "CLIENT_OPTIONS",
     "DEFAULT_ENDPOINT",
     "DEFAULT_EVENTS_ENDPOINT",
     "AuthError",
@@ -70,8 +85,10 @@ __all__ = [
     "FileChangedError",
     "NetworkError",
     "ProtocolError",
+    "RESULT_FIELDS",
     "ServerError",
     "TimeoutError",
+    "UPLOAD_OPTIONS",
     "Upload",
     "UploadCancelled",
     "UploadResult",

@@ -4,14 +4,18 @@ Hand-written; ``python -m mypy.stubtest vodupload._vodupload`` checks them again
 """
 
 import builtins
+import datetime
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar, final
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar, Literal, final
 
 from typing_extensions import Self, TypeAlias
 
 __all__ = [
     "__version__",
+    "CLIENT_OPTIONS",
+    "UPLOAD_OPTIONS",
+    "RESULT_FIELDS",
     "DEFAULT_ENDPOINT",
     "DEFAULT_EVENTS_ENDPOINT",
     "Client",
@@ -36,12 +40,20 @@ __all__ = [
 __version__: str
 DEFAULT_ENDPOINT: str
 DEFAULT_EVENTS_ENDPOINT: str
+CLIENT_OPTIONS: tuple[str, ...]
+"""Every client option's name (``Client`` keywords, ``Client.options`` keys), from the core."""
+UPLOAD_OPTIONS: tuple[str, ...]
+"""The names of every upload option (``Client.upload``/``begin`` keywords), from the core."""
+RESULT_FIELDS: tuple[str, ...]
+"""The names of every ``UploadResult`` field (attributes and ``to_dict()`` keys), from the core."""
 
 _ProgressCallback: TypeAlias = Callable[[int, int], object]
 """``callback(done, total)``: bytes done so far and the file size. The return value is ignored;
 an exception raised in it stops the upload and propagates."""
 
 _StrPath: TypeAlias = str | os.PathLike[str]
+_Seconds: TypeAlias = float | datetime.timedelta
+"""A duration: seconds as an int or float, or a ``datetime.timedelta``."""
 
 @final
 class CancelToken:
@@ -96,18 +108,24 @@ class UploadResult:
         """Part bytes sent by this run, retries included."""
 
     @property
+    def retries(self) -> int:
+        """Requests sent again after a transient failure (network error, timeout, retryable code)"""
+
+    @property
     def elapsed(self) -> float:
         """Seconds from the start of hashing to the end of FinishUpload."""
 
     def to_dict(self) -> dict[str, str | int | float | bool]:
-        """The fields as a plain dict."""
+        """The fields as a plain dict, keyed by the names of ``RESULT_FIELDS``."""
 
 @final
 class Client:
     """A configured, thread-safe client for the VOD upload host.
 
-    Credentials default to ``TENCENTCLOUD_SECRET_ID`` / ``TENCENTCLOUD_SECRET_KEY``. Durations are
-    in seconds. Bad values raise ``ValueError``, wrong types ``TypeError``, before anything is sent.
+    Credentials default to ``TENCENTCLOUD_SECRET_ID`` / ``TENCENTCLOUD_SECRET_KEY``. The keywords
+    are ``CLIENT_OPTIONS``; None keeps an option's default. Durations are seconds (int, float) or
+    a ``timedelta``. The core checks every value: a bad one raises ``ValueError`` with the same
+    message as in every face, a wrong type ``TypeError``, before anything is sent.
     """
 
     def __new__(
@@ -120,16 +138,21 @@ class Client:
         part_size: int | None = None,
         concurrency: int | None = None,
         max_attempts: int | None = None,
-        retry_base_delay: float | None = None,
-        retry_max_delay: float | None = None,
-        connect_timeout: float | None = None,
-        request_timeout: float | None = None,
+        retry_base_delay: _Seconds | None = None,
+        retry_max_delay: _Seconds | None = None,
+        connect_timeout: _Seconds | None = None,
+        request_timeout: _Seconds | None = None,
         ca_file: _StrPath | None = None,
         proxy: str | None = None,
         signature_method: str | None = None,
         rate_limit: bool = True,
+        fingerprint_cache: _StrPath | None = None,
         events_endpoint: str | None = None,
     ) -> Self: ...
+    @property
+    def options(self) -> dict[str, str | int | float | bool | None]:
+        """Every option's value in use, keyed by ``CLIENT_OPTIONS`` (a proxy password as ***)."""
+
     @property
     def endpoint(self) -> str:
         """The upload API URL this client talks to."""
@@ -156,7 +179,7 @@ class Client:
         *,
         name: str | None = None,
         file_type: str | None = None,
-        tags: Sequence[str] | None = None,
+        tags: Iterable[str] | None = None,
         class_id: int | None = None,
         transcode: bool = False,
         screenshot: bool = False,
@@ -176,7 +199,7 @@ class Client:
         *,
         name: str | None = None,
         file_type: str | None = None,
-        tags: Sequence[str] | None = None,
+        tags: Iterable[str] | None = None,
         class_id: int | None = None,
         transcode: bool = False,
         screenshot: bool = False,
@@ -185,6 +208,25 @@ class Client:
         cancel: CancelToken | None = None,
     ) -> Upload:
         """Hashes the file and calls InitUpload; returns an ``Upload`` to send parts step by step."""
+
+    def upload_many(
+        self,
+        paths: Iterable[_StrPath],
+        *,
+        jobs: int = 2,
+        file_type: str | None = None,
+        tags: Iterable[str] | None = None,
+        class_id: int | None = None,
+        transcode: bool = False,
+        screenshot: bool = False,
+        watermark: bool = False,
+        progress: _ProgressCallback | None = None,
+        hash_progress: _ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[UploadResult | Exception]:
+        """Uploads several files, ``jobs`` at a time: one ``UploadResult`` or exception per path,
+        in order. Progress is summed over the files. Releases the GIL.
+        """
 
     def pull_events(self) -> list[tuple[str, Event]]:
         """The oldest unconfirmed events (at most 16) as ``(msg_handle, Event)`` pairs; ``[]`` if none.
@@ -239,7 +281,7 @@ class Upload:
         """Indexes of the parts the server still lacks, in order."""
 
     def part_needed(self, index: int) -> bool:
-        """Whether part ``index`` still has to be sent."""
+        """Whether part ``index`` still has to be sent (False for an index that is no part)."""
 
     def upload_part(self, index: int) -> None:
         """Sends part ``index`` (with retries; GIL released). No-op if no longer needed."""
@@ -315,7 +357,8 @@ class Emulator:
         """Stops the server; calling it again does nothing."""
 
     def __enter__(self) -> Self: ...
-    def __exit__(self, *_exc_info: object) -> bool: ...
+    def __exit__(self, *_exc_info: object) -> Literal[False]:
+        """Stops the server; an exception in the ``with`` block propagates."""
 
 @final
 class Event:

@@ -3,15 +3,16 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
-use vodupload::{ClientOptions, Credentials, RateLimits, SignatureMethod, UploadOptions};
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyString};
+use vodupload::{ClientOptions, Credentials, UploadOptions};
 
 use crate::errors::to_py;
 use crate::events::Event;
+use crate::many;
+use crate::options::{self, type_name};
 use crate::run::{Callbacks, run};
 
 /// Stops an upload from another thread: pass it as ``cancel=`` to ``Client.upload`` or
@@ -77,7 +78,9 @@ pub(crate) fn py_str(s: &str) -> String {
 /// ``file_id`` and ``url`` identify the video on the service; ``instant`` is True when the service
 /// already had the file and nothing was sent; ``parts_uploaded`` parts were sent by this run and
 /// ``parts_skipped`` were already on the server (resume, or instant upload); ``bytes_sent`` counts
-/// part bytes sent, retries included; ``elapsed`` is in seconds, hashing included.
+/// part bytes sent, retries included; ``retries`` counts requests sent again after a transient
+/// failure; ``elapsed`` is in seconds, hashing included. The field names are
+/// ``vodupload.RESULT_FIELDS``.
 #[pyclass(module = "vodupload", frozen, get_all)]
 #[derive(Debug, Clone)]
 pub struct UploadResult {
@@ -99,6 +102,8 @@ pub struct UploadResult {
     parts_skipped: usize,
     /// Part bytes sent by this run, retries included.
     bytes_sent: u64,
+    /// Requests sent again after a transient failure (network error, timeout, retryable code).
+    retries: u64,
     /// Seconds from the start of hashing to the end of FinishUpload.
     elapsed: f64,
 }
@@ -115,6 +120,7 @@ impl From<vodupload::UploadResult> for UploadResult {
             parts_uploaded: r.parts_uploaded,
             parts_skipped: r.parts_skipped,
             bytes_sent: r.bytes_sent,
+            retries: r.retries,
             elapsed: r.elapsed.as_secs_f64(),
         }
     }
@@ -134,13 +140,14 @@ impl UploadResult {
         d.set_item("parts_uploaded", self.parts_uploaded)?;
         d.set_item("parts_skipped", self.parts_skipped)?;
         d.set_item("bytes_sent", self.bytes_sent)?;
+        d.set_item("retries", self.retries)?;
         d.set_item("elapsed", self.elapsed)?;
         Ok(d)
     }
 
     fn __repr__(&self) -> String {
         format!(
-            "UploadResult(file_id={}, url={}, instant={}, parts_total={}, parts_uploaded={}, parts_skipped={}, bytes_sent={}, file_size={}, elapsed={:.3})",
+            "UploadResult(file_id={}, url={}, instant={}, parts_total={}, parts_uploaded={}, parts_skipped={}, bytes_sent={}, retries={}, file_size={}, elapsed={:.3})",
             py_str(&self.file_id),
             py_str(&self.url),
             py_bool(self.instant),
@@ -148,6 +155,7 @@ impl UploadResult {
             self.parts_uploaded,
             self.parts_skipped,
             self.bytes_sent,
+            self.retries,
             self.file_size,
             self.elapsed
         )
@@ -159,17 +167,24 @@ impl UploadResult {
 /// service's rate limits, and run in parallel (the GIL is released while they work).
 ///
 /// ``secret_id``/``secret_key`` default to the ``TENCENTCLOUD_SECRET_ID`` and
-/// ``TENCENTCLOUD_SECRET_KEY`` environment variables. Every option is checked here: a bad value
-/// raises ``ValueError`` (or ``TypeError`` for a wrong type) before anything is sent.
+/// ``TENCENTCLOUD_SECRET_KEY`` environment variables. The keywords are the names of
+/// ``vodupload.CLIENT_OPTIONS``; None (or leaving one out) keeps its default. Each value goes to
+/// the Rust core, which applies the option's rule: a bad value raises ``ValueError`` with the
+/// same message as in every other face (the CLI, C, PHP), a wrong type ``TypeError``, before
+/// anything is sent.
 ///
 /// Options: ``endpoint`` (default ``https://vod2.qcloud.com/v2/index.php``), ``region`` ("gz"),
 /// ``part_size`` (524288 or 1048576 bytes), ``concurrency`` (parts in flight per upload, 1-64),
-/// ``max_attempts`` (tries per request, the first included), ``retry_base_delay`` and
-/// ``retry_max_delay`` (seconds), ``connect_timeout`` and ``request_timeout`` (seconds),
-/// ``ca_file`` (PEM file of the only trusted roots), ``proxy`` (``http://host:port``; default: the
-/// usual ``*_PROXY`` variables), ``signature_method`` ("HmacSHA1" or "HmacSHA256"), ``rate_limit``
-/// (pace requests under the service's published rates; default True), ``events_endpoint`` (the
-/// event API that ``pull_events()`` and ``confirm_events()`` call; default
+/// ``max_attempts`` (tries per request, the first included, 1-100), ``retry_base_delay`` and
+/// ``retry_max_delay`` (seconds, at most 3600), ``connect_timeout`` and ``request_timeout``
+/// (seconds, at most 86400); durations are an int, a float or a ``datetime.timedelta``.
+/// ``ca_file`` (PEM file of the only trusted roots), ``proxy`` (``http://host:port``; default:
+/// the usual ``*_PROXY`` variables), ``signature_method`` ("HmacSHA1" or "HmacSHA256"),
+/// ``rate_limit`` (pace requests under the service's published rates; default True),
+/// ``fingerprint_cache`` (a private directory keeping each file's SHA-1 and part MD5s, so a
+/// re-upload or resume of a large file starts without reading it again; created if missing,
+/// refused if other users could write to it; default None: off), ``events_endpoint`` (the event
+/// API that ``pull_events()`` and ``confirm_events()`` call; default
 /// ``https://vod.api.qcloud.com/v2/index.php``, the provider's general API host).
 #[pyclass(module = "vodupload", frozen)]
 #[derive(Debug)]
@@ -177,60 +192,49 @@ pub struct Client {
     inner: vodupload::Client,
 }
 
-fn seconds(name: &str, v: f64) -> PyResult<Duration> {
-    if !v.is_finite() || v <= 0.0 || v > 1e9 {
-        return Err(PyValueError::new_err(format!(
-            "{name} must be a positive number of seconds, not {v}"
-        )));
-    }
-    Ok(Duration::from_secs_f64(v))
-}
-
-/// Converts to the core's unsigned type; zero passes through, so the core's range check (and its
-/// message, the same in every face) decides.
-fn positive<T: TryFrom<i64>>(name: &str, v: i64) -> PyResult<T> {
-    if v < 0 {
-        return Err(PyValueError::new_err(format!(
-            "{name} must be at least 1, not {v}"
-        )));
-    }
-    T::try_from(v).map_err(|_| PyValueError::new_err(format!("{name} {v} is too large")))
-}
-
-/// Reads the upload options shared by `upload()` and `begin()`.
-#[allow(clippy::too_many_arguments)]
-fn upload_options(
-    name: Option<String>,
-    file_type: Option<String>,
-    tags: Option<Vec<String>>,
-    class_id: Option<i64>,
-    transcode: bool,
-    screenshot: bool,
-    watermark: bool,
-) -> UploadOptions {
-    UploadOptions {
-        name,
-        file_type,
-        tags: tags.unwrap_or_default(),
-        class_id,
-        transcode,
-        screenshot,
-        watermark,
-    }
-}
-
 /// `str`/`os.PathLike`, refusing other types with a clear TypeError (pyo3's own message names
 /// `PathBuf`).
-fn extract_path(path: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
+pub(crate) fn extract_path(path: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
     path.extract::<PathBuf>().map_err(|_| {
         PyTypeError::new_err(format!(
             "path must be a str or os.PathLike, not {}",
-            path.get_type()
-                .name()
-                .map(|n| n.to_string())
-                .unwrap_or_else(|_| "?".into())
+            type_name(path)
         ))
     })
+}
+
+/// The upload keywords shared by `upload()`, `begin()` and `upload_many()`, by option name.
+pub(crate) struct UploadArgs<'a, 'py> {
+    pub name: Option<&'a Bound<'py, PyAny>>,
+    pub file_type: Option<&'a Bound<'py, PyAny>>,
+    pub tags: Option<&'a Bound<'py, PyAny>>,
+    pub class_id: Option<&'a Bound<'py, PyAny>>,
+    pub transcode: bool,
+    pub screenshot: bool,
+    pub watermark: bool,
+}
+
+impl UploadArgs<'_, '_> {
+    pub(crate) fn options(&self, py: Python<'_>) -> PyResult<UploadOptions> {
+        let flag = |b: bool| PyBool::new(py, b).to_owned().into_any();
+        let (transcode, screenshot, watermark) = (
+            flag(self.transcode),
+            flag(self.screenshot),
+            flag(self.watermark),
+        );
+        options::upload_options(
+            py,
+            &[
+                ("name", self.name),
+                ("file_type", self.file_type),
+                ("tags", self.tags),
+                ("class_id", self.class_id),
+                ("transcode", Some(&transcode)),
+                ("screenshot", Some(&screenshot)),
+                ("watermark", Some(&watermark)),
+            ],
+        )
+    }
 }
 
 #[pymethods]
@@ -240,73 +244,64 @@ impl Client {
         secret_id=None, secret_key=None, *, endpoint=None, region=None, part_size=None,
         concurrency=None, max_attempts=None, retry_base_delay=None, retry_max_delay=None,
         connect_timeout=None, request_timeout=None, ca_file=None, proxy=None,
-        signature_method=None, rate_limit=true, events_endpoint=None
+        signature_method=None, rate_limit=true, fingerprint_cache=None, events_endpoint=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         secret_id: Option<&str>,
         secret_key: Option<&str>,
-        endpoint: Option<String>,
-        region: Option<String>,
-        part_size: Option<i64>,
-        concurrency: Option<i64>,
-        max_attempts: Option<i64>,
-        retry_base_delay: Option<f64>,
-        retry_max_delay: Option<f64>,
-        connect_timeout: Option<f64>,
-        request_timeout: Option<f64>,
-        ca_file: Option<PathBuf>,
-        proxy: Option<String>,
-        signature_method: Option<&str>,
+        endpoint: Option<Bound<'_, PyAny>>,
+        region: Option<Bound<'_, PyAny>>,
+        part_size: Option<Bound<'_, PyAny>>,
+        concurrency: Option<Bound<'_, PyAny>>,
+        max_attempts: Option<Bound<'_, PyAny>>,
+        retry_base_delay: Option<Bound<'_, PyAny>>,
+        retry_max_delay: Option<Bound<'_, PyAny>>,
+        connect_timeout: Option<Bound<'_, PyAny>>,
+        request_timeout: Option<Bound<'_, PyAny>>,
+        ca_file: Option<Bound<'_, PyAny>>,
+        proxy: Option<Bound<'_, PyAny>>,
+        signature_method: Option<Bound<'_, PyAny>>,
         rate_limit: bool,
-        events_endpoint: Option<String>,
+        fingerprint_cache: Option<Bound<'_, PyAny>>,
+        events_endpoint: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let credentials =
             Credentials::resolve(secret_id, secret_key).map_err(|e| to_py(py, e, None))?;
+        let rate_limit = PyBool::new(py, rate_limit).to_owned().into_any();
+        // The keywords by their core names: the core converts and checks each one.
+        let given = [
+            ("endpoint", endpoint.as_ref()),
+            ("region", region.as_ref()),
+            ("part_size", part_size.as_ref()),
+            ("concurrency", concurrency.as_ref()),
+            ("max_attempts", max_attempts.as_ref()),
+            ("retry_base_delay", retry_base_delay.as_ref()),
+            ("retry_max_delay", retry_max_delay.as_ref()),
+            ("connect_timeout", connect_timeout.as_ref()),
+            ("request_timeout", request_timeout.as_ref()),
+            ("ca_file", ca_file.as_ref()),
+            ("proxy", proxy.as_ref()),
+            ("signature_method", signature_method.as_ref()),
+            ("rate_limit", Some(&rate_limit)),
+            ("fingerprint_cache", fingerprint_cache.as_ref()),
+            ("events_endpoint", events_endpoint.as_ref()),
+        ];
         let mut o = ClientOptions::default();
-        if let Some(v) = endpoint {
-            o.endpoint = v;
-        }
-        if let Some(v) = region {
-            o.region = v;
-        }
-        if let Some(v) = part_size {
-            o.part_size = positive("part_size", v)?;
-        }
-        if let Some(v) = concurrency {
-            o.concurrency = positive("concurrency", v)?;
-        }
-        if let Some(v) = max_attempts {
-            o.max_attempts = positive("max_attempts", v)?;
-        }
-        if let Some(v) = retry_base_delay {
-            o.retry_base_delay = seconds("retry_base_delay", v)?;
-        }
-        if let Some(v) = retry_max_delay {
-            o.retry_max_delay = seconds("retry_max_delay", v)?;
-        }
-        if let Some(v) = connect_timeout {
-            o.connect_timeout = seconds("connect_timeout", v)?;
-        }
-        if let Some(v) = request_timeout {
-            o.request_timeout = seconds("request_timeout", v)?;
-        }
-        o.ca_file = ca_file;
-        o.proxy = proxy;
-        if let Some(m) = signature_method {
-            o.signature_method = SignatureMethod::parse(m).map_err(|e| to_py(py, e, None))?;
-        }
-        o.rate_limits = if rate_limit {
-            RateLimits::default()
-        } else {
-            RateLimits::unlimited()
-        };
-        if let Some(v) = events_endpoint {
-            o.events_endpoint = v;
+        for (name, value) in given {
+            options::set_client(py, &mut o, name, value)?;
         }
         let inner = vodupload::Client::new(credentials, o).map_err(|e| to_py(py, e, None))?;
         Ok(Client { inner })
+    }
+
+    /// Every option's value as this client uses it, by the names of ``CLIENT_OPTIONS``:
+    /// durations in seconds, paths as str, unset ones None. A password in ``proxy`` shows as
+    /// ``***``; the credentials are not included.
+    #[getter]
+    fn options<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        options::client_dict(py, self.inner.options())
     }
 
     /// The upload API URL this client talks to.
@@ -362,10 +357,10 @@ impl Client {
         &self,
         py: Python<'py>,
         path: &Bound<'py, PyAny>,
-        name: Option<String>,
-        file_type: Option<String>,
-        tags: Option<Vec<String>>,
-        class_id: Option<i64>,
+        name: Option<Bound<'py, PyAny>>,
+        file_type: Option<Bound<'py, PyAny>>,
+        tags: Option<Bound<'py, PyAny>>,
+        class_id: Option<Bound<'py, PyAny>>,
         transcode: bool,
         screenshot: bool,
         watermark: bool,
@@ -374,9 +369,16 @@ impl Client {
         cancel: Option<Bound<'py, CancelToken>>,
     ) -> PyResult<UploadResult> {
         let path = extract_path(path)?;
-        let options = upload_options(
-            name, file_type, tags, class_id, transcode, screenshot, watermark,
-        );
+        let options = UploadArgs {
+            name: name.as_ref(),
+            file_type: file_type.as_ref(),
+            tags: tags.as_ref(),
+            class_id: class_id.as_ref(),
+            transcode,
+            screenshot,
+            watermark,
+        }
+        .options(py)?;
         let callbacks = Callbacks::new(hash_progress, progress)?;
         let watch = cancel.map(|c| c.get().token.clone());
         let token = vodupload::CancelToken::new();
@@ -403,10 +405,10 @@ impl Client {
         &self,
         py: Python<'py>,
         path: &Bound<'py, PyAny>,
-        name: Option<String>,
-        file_type: Option<String>,
-        tags: Option<Vec<String>>,
-        class_id: Option<i64>,
+        name: Option<Bound<'py, PyAny>>,
+        file_type: Option<Bound<'py, PyAny>>,
+        tags: Option<Bound<'py, PyAny>>,
+        class_id: Option<Bound<'py, PyAny>>,
         transcode: bool,
         screenshot: bool,
         watermark: bool,
@@ -414,9 +416,16 @@ impl Client {
         cancel: Option<Bound<'py, CancelToken>>,
     ) -> PyResult<Upload> {
         let path = extract_path(path)?;
-        let options = upload_options(
-            name, file_type, tags, class_id, transcode, screenshot, watermark,
-        );
+        let options = UploadArgs {
+            name: name.as_ref(),
+            file_type: file_type.as_ref(),
+            tags: tags.as_ref(),
+            class_id: class_id.as_ref(),
+            transcode,
+            screenshot,
+            watermark,
+        }
+        .options(py)?;
         let callbacks = Callbacks::new(hash_progress, None)?;
         let watch = cancel.map(|c| c.get().token.clone());
         let token = vodupload::CancelToken::new();
@@ -426,6 +435,91 @@ impl Client {
         })?;
         let inner = out.map_err(|e| to_py(py, e, Some(&path)))?;
         Ok(Upload { inner, watch })
+    }
+
+    /// Uploads several files with this client, ``jobs`` files at a time (default 2, at most 64;
+    /// each with the client's ``concurrency`` parts in flight), started in the order given.
+    /// Returns one entry per path, in the same order: its ``UploadResult``, or the exception that
+    /// file's upload raised (``FileNotFoundError``, ``ServerError``...), as ``upload()`` would
+    /// have raised it. One file failing does not stop the others.
+    ///
+    /// ``paths`` is an iterable of str or ``os.PathLike`` (not one str). The other keywords are
+    /// those of ``upload()`` and apply to every file, each named after its own path (so there is
+    /// no ``name``); a bad one raises before any file starts. ``progress(done, total)`` and
+    /// ``hash_progress(done, total)`` report bytes summed over all the files (``total`` starts
+    /// as the files' sizes), called as in ``upload()``; an exception raised by either, Ctrl-C, or
+    /// ``cancel`` stops every file, and the exception (``UploadCancelled`` for ``cancel``
+    /// in the entries of the files it stopped) comes out as in ``upload()``. The server keeps the
+    /// parts it has: the same call again resumes each unfinished file and instantly completes
+    /// the finished ones.
+    #[pyo3(signature = (
+        paths, *, jobs=2, file_type=None, tags=None, class_id=None, transcode=false,
+        screenshot=false, watermark=false, progress=None, hash_progress=None, cancel=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn upload_many<'py>(
+        &self,
+        py: Python<'py>,
+        paths: &Bound<'py, PyAny>,
+        jobs: i64,
+        file_type: Option<Bound<'py, PyAny>>,
+        tags: Option<Bound<'py, PyAny>>,
+        class_id: Option<Bound<'py, PyAny>>,
+        transcode: bool,
+        screenshot: bool,
+        watermark: bool,
+        progress: Option<Bound<'py, PyAny>>,
+        hash_progress: Option<Bound<'py, PyAny>>,
+        cancel: Option<Bound<'py, CancelToken>>,
+    ) -> PyResult<Vec<Py<PyAny>>> {
+        if paths.is_instance_of::<PyString>()
+            || paths.is_instance_of::<PyBytes>()
+            || paths.hasattr("__fspath__")?
+        {
+            return Err(PyTypeError::new_err(format!(
+                "paths must be an iterable of paths (a list...), not one {}",
+                type_name(paths)
+            )));
+        }
+        let paths: Vec<PathBuf> = paths
+            .try_iter()?
+            .map(|p| extract_path(&p?))
+            .collect::<PyResult<_>>()?;
+        // Not a core option: how many of this call's files run at once.
+        let jobs = u64::try_from(jobs)
+            .ok()
+            .filter(|j| (1..=many::MAX_JOBS).contains(j))
+            .ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "jobs {jobs} is out of range: use 1 to {}",
+                    many::MAX_JOBS
+                ))
+            })? as usize;
+        let options = UploadArgs {
+            name: None,
+            file_type: file_type.as_ref(),
+            tags: tags.as_ref(),
+            class_id: class_id.as_ref(),
+            transcode,
+            screenshot,
+            watermark,
+        }
+        .options(py)?;
+        let callbacks = Callbacks::new(hash_progress, progress)?;
+        let watch = cancel.map(|c| c.get().token.clone());
+        let token = vodupload::CancelToken::new();
+        let client = &self.inner;
+        let results = run(py, &token, watch.as_ref(), &callbacks, |p| {
+            many::upload_many(client, &paths, &options, jobs, p, &token)
+        })?;
+        results
+            .into_iter()
+            .zip(&paths)
+            .map(|(r, path)| match r {
+                Ok(r) => Ok(Py::new(py, UploadResult::from(r))?.into_any()),
+                Err(e) => Ok(to_py(py, e, Some(path)).into_value(py).into_any()),
+            })
+            .collect()
     }
 
     /// Reads the app's event queue (one ``PullEvent`` on ``events_endpoint``, signed with this
@@ -539,16 +633,15 @@ impl Upload {
         self.inner.path()
     }
 
+    /// A part index for the core, which checks the range itself. A negative one cannot be a
+    /// part: it is given the core's wording, as the core's type cannot hold it.
     fn index(&self, index: i64) -> PyResult<usize> {
-        let count = self.inner.part_count();
-        usize::try_from(index)
-            .ok()
-            .filter(|&i| i < count)
-            .ok_or_else(|| {
-                PyValueError::new_err(format!(
-                    "part index {index} is out of range: the file has {count} parts (0..{count})"
-                ))
-            })
+        usize::try_from(index).map_err(|_| {
+            PyValueError::new_err(format!(
+                "part index {index} is out of range: the file has {} parts",
+                self.inner.part_count()
+            ))
+        })
     }
 }
 
@@ -607,9 +700,9 @@ impl Upload {
         self.inner.parts_needed()
     }
 
-    /// Whether part ``index`` still has to be sent.
-    fn part_needed(&self, index: i64) -> PyResult<bool> {
-        Ok(self.inner.part_needed(self.index(index)?))
+    /// Whether part ``index`` still has to be sent (False for an index that is not a part).
+    fn part_needed(&self, index: i64) -> bool {
+        usize::try_from(index).is_ok_and(|i| self.inner.part_needed(i))
     }
 
     /// Reads, checks and sends part ``index`` (retrying as the client allows), with the GIL
@@ -634,12 +727,18 @@ impl Upload {
     fn upload_parts<'py>(
         &self,
         py: Python<'py>,
-        concurrency: Option<i64>,
+        concurrency: Option<Bound<'py, PyAny>>,
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<()> {
-        let concurrency = concurrency
-            .map(|c| positive::<usize>("concurrency", c))
-            .transpose()?;
+        // The client option's rule (1 to 64) and message, applied to this call's value.
+        let concurrency = match concurrency.filter(|c| !c.is_none()) {
+            Some(c) => {
+                let mut o = ClientOptions::default();
+                options::set_client(py, &mut o, "concurrency", Some(&c))?;
+                Some(o.concurrency)
+            }
+            None => None,
+        };
         let callbacks = Callbacks::new(None, progress)?;
         let token = self.inner.cancel_token();
         let inner = &self.inner;

@@ -2,7 +2,8 @@
 //!
 //! Users import the `vodupload` package (python/vodupload/__init__.py), which re-exports
 //! everything here. The face holds no protocol logic: signing, hashing, retries and resume all
-//! live in the core crate. What lives here: argument conversion and checks, releasing the GIL
+//! live in the core crate, and so do the rules of every option (see [`options`]). What lives
+//! here: converting Python values for the core, releasing the GIL
 //! around blocking work ([`run`]), exceptions ([`errors`]), logging ([`logging`]) and the
 //! in-process emulator ([`emulator`]). Type stubs: python/vodupload/_vodupload.pyi (hand-written,
 //! checked by `python -m mypy.stubtest vodupload._vodupload`).
@@ -12,11 +13,14 @@ mod emulator;
 mod errors;
 mod events;
 mod logging;
+mod many;
+mod options;
 mod run;
 
 use std::collections::HashMap;
 
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
 use vodupload::SignatureMethod;
 
 fn signature_method(py: Python<'_>, name: &str) -> PyResult<SignatureMethod> {
@@ -76,6 +80,19 @@ fn vodupload_py(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add(
         "DEFAULT_EVENTS_ENDPOINT",
         vodupload::config::DEFAULT_EVENTS_ENDPOINT,
+    )?;
+    // Tuples built from the core's lists, so a name the core adds appears here without a copy.
+    m.add(
+        "CLIENT_OPTIONS",
+        PyTuple::new(m.py(), options::names(vodupload::settings::CLIENT_OPTIONS))?,
+    )?;
+    m.add(
+        "UPLOAD_OPTIONS",
+        PyTuple::new(m.py(), options::names(vodupload::settings::UPLOAD_OPTIONS))?,
+    )?;
+    m.add(
+        "RESULT_FIELDS",
+        PyTuple::new(m.py(), options::names(vodupload::settings::RESULT_FIELDS))?,
     )?;
     m.add_class::<client::Client>()?;
     m.add_class::<client::Upload>()?;
