@@ -507,7 +507,7 @@ fn init_protocol_errors() {
         (with("fileName", "a<b"), "the service refuses"),
         (with("fileName", "a\\b"), "the service refuses"),
         (with("fileName", "../up"), "the service refuses"),
-        (with("fileName", ".."), "is not a name"),
+        (with("fileName", ".."), "is only dots"),
         (with("fileName", ""), "fileName"),
         (without("fileName"), "missing parameter fileName"),
         (with("fileSha", "abc"), "fileSha"),
