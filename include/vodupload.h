@@ -329,8 +329,9 @@ void vod_client_free(vod_client *client);
 /**
  * Sets any client option by its name, from text, as a configuration file would: `name` is one
  * of the names `vod_client_option_name` lists ("concurrency", "request_timeout"...), `value`
- * its text ("8", "2.5" seconds, "true", a path or URL), or NULL for the option's default. The
- * same rules and messages as the typed setters, and as every other face.
+ * its text ("8", "2.5" seconds, "true", a path or URL; a path is bytes, as on the file system),
+ * or NULL for the option's default. The same rules and messages as the typed setters, and as
+ * every other face.
  *
  * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client or name), `VOD_ERR_INVALID_INPUT` (an unknown
  * name, a value the option refuses, not UTF-8); the setting is then unchanged.
@@ -481,6 +482,20 @@ const char *vod_upload_option_name(size_t index);
  * static string: never free it. Thread-safe.
  */
 const char *vod_upload_result_field_name(size_t index);
+
+/**
+ * The kind of client option `index` (as `vod_client_option_name`), or NULL past the end:
+ * "integer", "seconds" (fractions allowed), "bool" ("true"/"false"), "text", "url", "path"
+ * (bytes as on the file system), "text_list" (one item per set). "concurrency" also takes
+ * "auto". A static string: never free it. Thread-safe.
+ */
+const char *vod_client_option_kind(size_t index);
+
+/**
+ * The kind of upload option `index` (as `vod_upload_option_name`), or NULL past the end; see
+ * `vod_client_option_kind`.
+ */
+const char *vod_upload_option_kind(size_t index);
 
 /**
  * Creates an options object with every setting at its default. Free it with

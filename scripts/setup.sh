@@ -10,9 +10,14 @@ command -v make >/dev/null || need_apt+=(make)
 command -v readelf >/dev/null || need_apt+=(binutils)
 command -v php >/dev/null || need_apt+=(php-cli)
 command -v phpunit >/dev/null || need_apt+=(phpunit)
+command -v composer >/dev/null || need_apt+=(composer)
+compgen -G '/usr/sbin/php-fpm*' >/dev/null || need_apt+=(php-fpm)
+command -v cgi-fcgi >/dev/null || need_apt+=(libfcgi-bin)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 command -v valgrind >/dev/null || need_apt+=(valgrind)
 command -v runuser >/dev/null || need_apt+=(util-linux)
+# The emulator's inspector test renders its page in a real browser, headless.
+command -v chromium >/dev/null || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
     echo "setup: apt-get install ${need_apt[*]}"

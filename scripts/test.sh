@@ -45,7 +45,7 @@ python3 -m pytest -q python/tests
 python3 examples/python/upload.py --emulator
 python3 examples/python/webhook.py --demo
 
-step "PHP: lint, the example, PHPUnit against the emulator (library and emulator from target/debug)"
+step "PHP: lint, the example, PHPUnit against the emulator (library and emulator from target/debug), Composer install, php-fpm"
 php -r 'exit(extension_loaded("ffi") ? 0 : 1);' || { echo "php has no FFI extension" >&2; exit 1; }
 export VODUPLOAD_LIB="$PWD/target/debug/libvodupload.so"
 export VODUPLOAD_EMULATOR="$PWD/target/debug/vodupload-emulator"
@@ -54,6 +54,8 @@ while IFS= read -r -d '' php_file; do
 done < <(find bindings/php examples/php \( -name '*.php' -o -path '*/bin/*' \) -type f -print0)
 php examples/php/upload.php --emulator
 phpunit -c bindings/php/phpunit.xml.dist
+bindings/php/ci/composer.sh
+bindings/php/ci/php-fpm.sh
 
 step "fuzz: a short run of every target (scripts/fuzz.sh 3600 for a long one)"
 scripts/fuzz.sh "${FUZZ_SECONDS:-15}"

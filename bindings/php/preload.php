@@ -2,21 +2,22 @@
 
 /*
  * opcache.preload script for php-fpm (and other servers), where PHP's default ffi.enable=preload
- * allows FFI only in preloaded code. In php.ini:
+ * allows FFI only to preloaded code. In php.ini (or a file of its conf.d directory):
  *
+ *     ffi.preload=/etc/php/8.2/fpm/vodupload.h      ; php bin/vodupload-preload-header -o /etc/php/8.2/fpm/vodupload.h
  *     opcache.enable=1
  *     opcache.preload=/path/to/vendor/vodupload/vodupload/preload.php
- *     ; ffi.enable=preload     (the default)
+ *     opcache.preload_user=www-data                 ; the pool's user: PHP preloads as it when started as root
+ *     ; ffi.enable=preload                          (the default)
  *
- * It declares libvodupload in the FFI scope "VODUPLOAD" with FFI::load() (VodUpload\Library then
- * uses FFI::scope("VODUPLOAD") in every request) and preloads the VodUpload\ classes. The library
- * is $VODUPLOAD_LIB or libvodupload.so.0 on the system paths. Restart the server after upgrading
- * libvodupload.
+ * It preloads the VodUpload\ classes, so that their calls may use FFI in every request, and checks
+ * that the FFI scope "VODUPLOAD" that ffi.preload declared is a libvodupload this package can use.
+ * Without ffi.preload it declares the scope itself with FFI::load() (the library is
+ * $VODUPLOAD_LIB or libvodupload.so.0 on the system paths), which PHP allows only when it does
+ * not preload as another user (a server not started as root). Restart the server after upgrading
+ * libvodupload or this package.
  *
- * PHP refuses FFI::load() when opcache.preload_user is set, and requires that setting when the
- * server starts as root (as php-fpm usually does): then this script stops with an error that says
- * so, and the way is php.ini's ffi.preload with the header written by bin/vodupload-preload-header
- * (see the README), which needs no opcache at all.
+ * An application with its own opcache.preload script requires this file from it.
  */
 
 declare(strict_types=1);

@@ -58,6 +58,8 @@ vod_status vod_client_set_events_endpoint(vod_client *client, const char *url);
 const char *vod_client_option_name(size_t index);
 const char *vod_upload_option_name(size_t index);
 const char *vod_upload_result_field_name(size_t index);
+const char *vod_client_option_kind(size_t index);
+const char *vod_upload_option_kind(size_t index);
 vod_status vod_upload_options_new(vod_upload_options **out);
 void vod_upload_options_free(vod_upload_options *options);
 vod_status vod_upload_options_set(vod_upload_options *options, const char *name, const char *value);

@@ -9,8 +9,10 @@
  *     (VOD_ENDPOINT=http://127.0.0.1:PORT/v2/index.php points it at another server)
  *
  *     php examples/php/upload.php --emulator
- *     (no account needed: starts target/debug/vodupload-emulator, or $VODUPLOAD_EMULATOR, and
- *     uploads a generated 8 MiB file twice; the second time is an instant upload)
+ *     (no account needed: starts the local emulator and uploads a generated 8 MiB file twice; the
+ *     second time is an instant upload. The emulator is $VODUPLOAD_EMULATOR, else this
+ *     repository's build, else `vodupload` on the PATH: either program, the `vodupload` command
+ *     running it as `vodupload emulator`)
  *
  * libvodupload: $VODUPLOAD_LIB, else libvodupload.so.0 on the system paths. Interrupted uploads
  * resume: run it again with the same file and only the missing parts are sent.
@@ -43,13 +45,41 @@ function upload(Client $client, string $path, array $tags): UploadResult
     return $up->finish();
 }
 
+/**
+ * The command that runs the emulator: the `vodupload-emulator` program, or the `vodupload` command
+ * (a release install) with its `emulator` subcommand.
+ *
+ * @return list<string>
+ */
+function emulatorCommand(): array
+{
+    $root = dirname(__DIR__, 2);
+    $candidates = array_filter([getenv('VODUPLOAD_EMULATOR') ?: null]) ?: [
+        "$root/target/release/vodupload", "$root/target/release/vodupload-emulator",
+        "$root/target/debug/vodupload-emulator", "$root/target/debug/vodupload",
+        ...array_map(fn (string $dir) => "$dir/vodupload", explode(PATH_SEPARATOR, (string) getenv('PATH'))),
+        ...array_map(fn (string $dir) => "$dir/vodupload-emulator", explode(PATH_SEPARATOR, (string) getenv('PATH'))),
+    ];
+    foreach ($candidates as $binary) {
+        if (!is_file($binary) || !is_executable($binary)) {
+            continue;
+        }
+        // Which program it is, by what it says, not by its file name.
+        exec(escapeshellarg($binary) . ' --version 2>/dev/null', $output);
+        return str_starts_with($output[0] ?? '', 'vodupload ') ? [$binary, 'emulator'] : [$binary];
+    }
+    throw new RuntimeException('no emulator: build it (cargo build -p vodupload-emulator), install the vodupload command,'
+        . ' or set VODUPLOAD_EMULATOR to either program; tried ' . implode(', ', $candidates));
+}
+
 /** Starts the emulator on a free port; returns [process, endpoint, secretId, secretKey]. */
 function startEmulator(): array
 {
-    $binary = getenv('VODUPLOAD_EMULATOR') ?: __DIR__ . '/../../target/debug/vodupload-emulator';
+    $command = emulatorCommand();
     $log = tempnam(sys_get_temp_dir(), 'vodupload-emulator-');
+    register_shutdown_function('unlink', $log);
     [$id, $key] = ['AKIDexample', bin2hex(random_bytes(16))];
-    $process = proc_open([$binary, '--listen', '127.0.0.1:0', '--credential', "$id:$key"],
+    $process = proc_open([...$command, '--listen', '127.0.0.1:0', '--credential', "$id:$key"],
         [0 => ['file', '/dev/null', 'r'], 1 => ['file', $log, 'w'], 2 => ['file', $log, 'a']], $pipes);
     for ($tries = 0; $process !== false && proc_get_status($process)['running'] && $tries < 500; $tries++) {
         if (preg_match('~listening on (http://\S+)~', (string) file_get_contents($log), $m) === 1) {
@@ -57,7 +87,7 @@ function startEmulator(): array
         }
         usleep(20_000);
     }
-    throw new RuntimeException("cannot start the emulator $binary (cargo build -p vodupload-emulator):\n" . file_get_contents($log));
+    throw new RuntimeException('cannot start the emulator (' . implode(' ', $command) . "):\n" . file_get_contents($log));
 }
 
 $args = array_slice($argv, 1);

@@ -29,8 +29,8 @@ fn emulator() -> &'static Emulator {
 }
 
 /// Sends `raw` and reads until the server closes. `half_close` ends our side at once, so an
-/// incomplete raw request does not keep the server waiting (hyper then drops the connection);
-/// a complete request must not half-close, or hyper drops it unanswered.
+/// incomplete raw request does not keep the server waiting (the end of the stream ends the
+/// connection); a complete request is sent as clients send one, without half-closing.
 fn exchange(raw: &[u8], half_close: bool) -> Vec<u8> {
     let mut s = TcpStream::connect(emulator().addr()).expect("the emulator is up");
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();

@@ -32,7 +32,9 @@ target_dir="${CARGO_TARGET_DIR:-$root/target}"
 build_dir="$target_dir/$profile"
 emulator="$build_dir/vodupload-emulator"
 CC="${CC:-cc}"
+CXX="${CXX:-c++}"
 CFLAGS_STRICT=(-Wall -Wextra -Werror -std=c11 -pthread -g)
+CXXFLAGS_STRICT=(-Wall -Wextra -Werror -std=c++17 -pthread -g)
 SAN_FLAGS=(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
 
 modes=("$@")
@@ -62,7 +64,8 @@ trap cleanup EXIT
 
 # ---- 1. install, and check the shared library --------------------------------------------
 prefix="$work/prefix"
-if ! make -s -C "$root/crates/vodupload-ffi" install PROFILE="$profile" PREFIX="$prefix" \
+# STRIP=: the tests keep the debug info, for sanitizer and valgrind reports.
+if ! make -s -C "$root/crates/vodupload-ffi" install PROFILE="$profile" PREFIX="$prefix" STRIP= \
         TARGET_DIR="$target_dir" > "$work/install.log" 2>&1; then
     cat "$work/install.log"
     fail "install into a temporary PREFIX"
@@ -216,10 +219,12 @@ run_example() { # LABEL BINARY [WRAPPER...]
     fi
 }
 
-build() { # OUT SRC [EXTRA FLAGS...]
+build() { # OUT SRC [EXTRA FLAGS...]: C, or C++ for a .cpp source
     local out="$1" src="$2"
     shift 2
-    "$CC" "${CFLAGS_STRICT[@]}" "$@" "${PC_CFLAGS[@]}" -DVOD_EXPECTED_VERSION="\"$version\"" \
+    local compiler=("$CC" "${CFLAGS_STRICT[@]}")
+    [[ "$src" == *.cpp ]] && compiler=("$CXX" "${CXXFLAGS_STRICT[@]}")
+    "${compiler[@]}" "$@" "${PC_CFLAGS[@]}" -DVOD_EXPECTED_VERSION="\"$version\"" \
         -o "$out" "$src" "${PC_LIBS[@]}" -Wl,-rpath,"$prefix/lib" 2> "$out.log"
     local rc=$?
     cat "$out.log"
@@ -263,15 +268,17 @@ for mode in "${modes[@]}"; do
     for prog in test_api test_upload test_events test_bad_input; do
         build "$bin/$prog" "$root/tests/c/$prog.c" "${extra[@]}" || ok=0
     done
+    build "$bin/test_wrapper" "$root/tests/cpp/test_wrapper.cpp" "${extra[@]}" || ok=0
     build "$bin/upload" "$root/examples/c/upload.c" "${extra[@]}" || ok=0
+    build "$bin/upload-cpp" "$root/examples/cpp/upload.cpp" "${extra[@]}" || ok=0
     if [ $ok = 1 ]; then
-        pass "$mode: compiled with ${CFLAGS_STRICT[*]} ${extra[*]} against the installed library"
+        pass "$mode: compiled with ${CFLAGS_STRICT[*]} (C++: ${CXXFLAGS_STRICT[*]}) ${extra[*]} against the installed library"
     else
         fail "$mode: compile"
         continue
     fi
     rm -f "$work"/valgrind-*.log
-    for prog in test_api test_upload test_events test_bad_input; do
+    for prog in test_api test_upload test_events test_bad_input test_wrapper; do
         files="$work/files-$mode-$prog"
         rm -rf "$files" && mkdir -p "$files"
         VOD_TEST_DIR="$files" VOD_TEST_SEED="$seed_base$mode_index" \
@@ -286,6 +293,7 @@ for mode in "${modes[@]}"; do
         fi
     done
     run_example "$mode" "$bin/upload" "${wrapper[@]}"
+    run_example "$mode C++" "$bin/upload-cpp" "${wrapper[@]}"
     if [ "$mode" = plain ]; then
         # The static library, with the system libraries the .pc file lists for static linking.
         read -r -a static_libs <<< "$(pkg-config --static --libs-only-l vodupload | sed 's/-lvodupload//')"

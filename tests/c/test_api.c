@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -204,6 +205,8 @@ static void test_null_arguments(void) {
     CHECK(vod_upload_option_name(0) != NULL);
     CHECK(vod_upload_result_field_name(0) != NULL);
     CHECK(vod_client_option_name(100000) == NULL);
+    CHECK(vod_client_option_kind(0) != NULL && vod_client_option_kind(100000) == NULL);
+    CHECK(vod_upload_option_kind(0) != NULL && vod_upload_option_kind(100000) == NULL);
 
     CHECK_STATUS(vod_upload_options_new(NULL), VOD_ERR_INVALID_ARGUMENT);
     vod_upload_options_free(NULL);
@@ -502,6 +505,19 @@ static void test_every_option_and_field_is_covered(void) {
         CHECK(found);
     }
     CHECK(listed == n_client);
+    /* Kinds name what the text must be; a path option takes bytes as on the file system. */
+    for (size_t i = 0; vod_client_option_name(i) != NULL; i++) {
+        if (strcmp(vod_client_option_name(i), "request_timeout") == 0)
+            CHECK(strcmp(vod_client_option_kind(i), "seconds") == 0);
+        if (strcmp(vod_client_option_name(i), "fingerprint_cache") == 0)
+            CHECK(strcmp(vod_client_option_kind(i), "path") == 0);
+    }
+    char bytes_dir[64];
+    snprintf(bytes_dir, sizeof bytes_dir, "%s/caf\xe9", cache);
+    CHECK(mkdir(bytes_dir, 0700) == 0);
+    CHECK_OK(vod_client_set_option(c, "fingerprint_cache", bytes_dir));
+    CHECK_OK(vod_client_set_option(c, "fingerprint_cache", NULL));
+    rmdir(bytes_dir);
     CHECK_STATUS(vod_client_set_option(c, "concurency", "2"), VOD_ERR_INVALID_INPUT);
     CHECK_LAST_ERROR_HAS("unknown client option \"concurency\": the client options are endpoint");
     CHECK_STATUS(vod_client_set_option(c, "concurrency", "lots"), VOD_ERR_INVALID_INPUT);

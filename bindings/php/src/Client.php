@@ -17,7 +17,7 @@ namespace VodUpload;
  * retries, verify TLS against the system's roots (or setCaFile()), and keep under the service's
  * request rates. Failures are VodException subclasses carrying the library's detailed message.
  *
- * Event notification (issue #8): the service reports "Video Upload Completed" (and other events)
+ * Event notification: the service reports "Video Upload Completed" (and other events)
  * by POSTing JSON to your callback URL (parse it with VodUpload\parse_event()) and by keeping it
  * in the app's queue until confirmed:
  *
@@ -29,12 +29,21 @@ namespace VodUpload;
  *         $client->confirmEvents([$handle]);
  *     }
  *
- * Not clonable (it owns a native handle). Setters return the client, for chaining, and apply to
- * uploads started afterwards.
+ * Options: one setter per option of the core (setPartSize(), setRequestTimeout(), ...: `set` and
+ * the core's name in StudlyCase), or setOption() with the core's name. The library checks each
+ * value by the core's rule, and a refusal is an InvalidInputException with the core's message,
+ * the same as in every other face. Setters return the client, for chaining, and apply to uploads
+ * started afterwards; configure once, then share (each setter rebuilds the connection pool).
+ *
+ * Not clonable (it owns a native handle).
  */
 final class Client
 {
-    /** The options upload() and begin() accept, and the type of each. */
+    /**
+     * The options upload() and begin() accept, and the PHP type of each (null always means the
+     * default). Each is the core's upload option of the same name in snake_case (classId is
+     * class_id), with the core's rule and message.
+     */
     public const OPTIONS = [
         'name' => 'string',
         'fileType' => 'string',
@@ -49,18 +58,19 @@ final class Client
     private ?\FFI\CData $handle = null;
 
     /**
-     * @param ?string $secretId  the API SecretId; with `$secretKey` null too, both come from the
-     *                           environment variables TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY
-     * @param ?string $secretKey the API SecretKey: kept only in the library's memory, never shown in
-     *                           a message (and hidden from PHP stack traces)
+     * @param ?string $secretId  the API SecretId; null: TENCENTCLOUD_SECRET_ID
+     * @param ?string $secretKey the API SecretKey; null: TENCENTCLOUD_SECRET_KEY. Kept only in the
+     *                           library's memory, never shown in a message (and hidden from PHP
+     *                           stack traces)
      * @param ?string $endpoint  the upload API URL; null: https://vod2.qcloud.com/v2/index.php
      * @param ?string $eventsEndpoint the event API URL of pullEvents() and confirmEvents() (see
      *                           setEventsEndpoint()); null: https://vod.api.qcloud.com/v2/index.php
      *
      * @throws LibraryException libvodupload cannot be loaded (see Library)
-     * @throws InvalidArgumentException only one of the credentials given, a NUL byte
-     * @throws InvalidInputException empty credentials or with whitespace, a bad endpoint or
-     *                               events endpoint, a missing environment variable
+     * @throws InvalidArgumentException a NUL byte
+     * @throws InvalidInputException empty credentials or with whitespace, a credential missing
+     *                               from both the arguments and the environment, a bad endpoint
+     *                               or events endpoint
      */
     public function __construct(
         ?string $secretId = null,
@@ -69,38 +79,23 @@ final class Client
         ?string $eventsEndpoint = null,
     ) {
         $this->ffi = Library::ffi();
-        if ($endpoint !== null) {
-            Library::text($endpoint, 'the endpoint');
-        }
-        if ($eventsEndpoint !== null) {
-            Library::text($eventsEndpoint, 'the events endpoint');
-        }
         $out = $this->ffi->new('vod_client *');
-        if ($secretId === null && $secretKey === null) {
-            $status = $this->ffi->vod_client_new_from_env($endpoint, \FFI::addr($out));
-        } elseif ($secretId === null || $secretKey === null) {
-            throw new InvalidArgumentException(
-                'give both the SecretId and the SecretKey, or neither (then TENCENTCLOUD_SECRET_ID and'
-                . ' TENCENTCLOUD_SECRET_KEY are used); the ' . ($secretId === null ? 'SecretId' : 'SecretKey') . ' is missing'
-            );
-        } else {
-            $status = $this->ffi->vod_client_new(
-                Library::text($secretId, 'the SecretId'),
-                Library::text($secretKey, 'the SecretKey'),
-                $endpoint,
-                \FFI::addr($out),
-            );
-        }
+        $status = $this->ffi->vod_client_new(
+            $secretId === null ? null : Library::text($secretId, 'the SecretId'),
+            $secretKey === null ? null : Library::secret($secretKey, 'the SecretKey'),
+            $endpoint === null ? null : Library::text($endpoint, 'the endpoint'),
+            \FFI::addr($out),
+        );
         Library::check($this->ffi, $status);
+        $this->handle = $out;
         if ($eventsEndpoint !== null) {
-            $status = $this->ffi->vod_client_set_events_endpoint($out, $eventsEndpoint);
-            if ($status !== 0) {
-                $e = Library::lastError($this->ffi, $status);
-                $this->ffi->vod_client_free($out);  // a constructor that throws gets no __destruct
+            try {
+                $this->setEventsEndpoint($eventsEndpoint);
+            } catch (\Throwable $e) {
+                $this->__destruct();    // a constructor that throws gets no __destruct
                 throw $e;
             }
         }
-        $this->handle = $out;
     }
 
     public function __destruct()
@@ -119,76 +114,150 @@ final class Client
         throw new \LogicException('a VodUpload\Client cannot be cloned (it owns a native handle): share the object instead');
     }
 
+    /**
+     * Sets any client option by the core's name for it (snake_case, as Library::clientOptionNames()
+     * lists them: "part_size", "request_timeout"...), as a configuration file would. The value is
+     * given to the library as text: an int or a string as it is, a float with every digit
+     * (seconds, for durations), a bool as "true" / "false"; null restores the option's default.
+     * The library applies the option's rule, with the same message as every other face.
+     *
+     *     $client->setOption('concurrency', 8)->setOption('request_timeout', 2.5);
+     *
+     * @throws InvalidInputException an unknown name, or a value the option refuses (the setting
+     *                               is then unchanged)
+     * @throws InvalidArgumentException a NUL byte
+     * @throws \TypeError a value that is not null, a bool, an int, a float or a string
+     */
+    public function setOption(string $name, mixed $value): static
+    {
+        $handle = $this->handle();
+        $text = Library::optionText($value, $name);
+        $status = $text !== null && isset(self::PATH_SETTERS[$name]) && preg_match('//u', $text) !== 1
+            // A path is bytes on the file system; the setter by name takes only UTF-8 text.
+            ? $this->ffi->{self::PATH_SETTERS[$name]}($handle, $text)
+            : $this->ffi->vod_client_set_option($handle, Library::text($name, 'the option name'), $text);
+        Library::check($this->ffi, $status);
+        return $this;
+    }
+
+    /** The full URL of the upload API; null: https://vod2.qcloud.com/v2/index.php. */
+    public function setEndpoint(?string $url): static
+    {
+        return $this->setOption('endpoint', $url);
+    }
+
+    /** The service's Region parameter: "gz" (the default), "bj", "sh", "hk", "ca"... */
+    public function setRegion(string $region): static
+    {
+        return $this->setOption('region', $region);
+    }
+
     /** The part size: 524288 (512 KiB) or 1048576 (1 MiB, the default); the service takes no other. */
     public function setPartSize(int $bytes): static
     {
-        Library::range($bytes, 0, PHP_INT_MAX, 'the part size');
-        Library::check($this->ffi, $this->ffi->vod_client_set_part_size($this->handle(), $bytes));
-        return $this;
+        return $this->setOption('part_size', $bytes);
     }
 
     /** How many parts upload() sends at once: 1 to 64 (default 4). */
     public function setConcurrency(int $parts): static
     {
-        Library::range($parts, 0, 0xFFFFFFFF, 'the concurrency');
-        Library::check($this->ffi, $this->ffi->vod_client_set_concurrency($this->handle(), $parts));
-        return $this;
+        return $this->setOption('concurrency', $parts);
     }
 
-    /** Trusts only the certificates in this PEM file (like curl's --cacert) instead of the system's roots; read now. */
-    public function setCaFile(string $pemPath): static
-    {
-        Library::text($pemPath, 'the CA file path');
-        Library::check($this->ffi, $this->ffi->vod_client_set_ca_file($this->handle(), $pemPath));
-        return $this;
-    }
-
-    /** Tries per request, the first included (default 5): retries follow the service's canRetry and network failures. */
+    /**
+     * Tries per request, the first included: 1 to 100 (default 5; 1 means no retries). Only
+     * failures that can pass are retried (network errors, timeouts, HTTP 5xx, service errors
+     * marked retryable).
+     */
     public function setMaxAttempts(int $attempts): static
     {
-        Library::range($attempts, 0, 0xFFFFFFFF, 'the number of attempts');
-        Library::check($this->ffi, $this->ffi->vod_client_set_max_attempts($this->handle(), $attempts));
-        return $this;
+        return $this->setOption('max_attempts', $attempts);
     }
 
-    /** Connect timeout in seconds (default 10). */
+    /** Seconds before the first retry (default 0.25), doubling per retry with jitter: more than 0, at most 3600. */
+    public function setRetryBaseDelay(float $seconds): static
+    {
+        return $this->setOption('retry_base_delay', $seconds);
+    }
+
+    /** The longest wait between two tries, in seconds (default 8): more than 0, at most 3600. */
+    public function setRetryMaxDelay(float $seconds): static
+    {
+        return $this->setOption('retry_max_delay', $seconds);
+    }
+
+    /** Seconds allowed to connect, TCP and TLS (default 10): more than 0, at most 86400. */
     public function setConnectTimeout(float $seconds): static
     {
-        $ms = self::milliseconds($seconds, 'the connect timeout');
-        Library::check($this->ffi, $this->ffi->vod_client_set_connect_timeout_ms($this->handle(), $ms));
-        return $this;
+        return $this->setOption('connect_timeout', $seconds);
     }
 
-    /** Timeout of each request in seconds, the part's upload included (default 60). */
+    /**
+     * Seconds allowed for one whole request, the part's upload included (default 60): more than
+     * 0, at most 86400. A request that takes longer is a TimeoutException once the tries are
+     * used up.
+     */
     public function setRequestTimeout(float $seconds): static
     {
-        $ms = self::milliseconds($seconds, 'the request timeout');
-        Library::check($this->ffi, $this->ffi->vod_client_set_request_timeout_ms($this->handle(), $ms));
-        return $this;
+        return $this->setOption('request_timeout', $seconds);
     }
 
-    /** The service's Region parameter (default "gz"). */
-    public function setRegion(string $region): static
+    /**
+     * Trusts only the certificates in this PEM file (like curl's --cacert) instead of the
+     * system's roots; the file is read now. null: the system's roots again.
+     *
+     * @throws NotFoundException|PermissionDeniedException|IoException the file cannot be read
+     * @throws InvalidInputException it holds no certificate
+     */
+    public function setCaFile(?string $pemPath): static
     {
-        Library::text($region, 'the region');
-        Library::check($this->ffi, $this->ffi->vod_client_set_region($this->handle(), $region));
-        return $this;
+        return $this->setOption('ca_file', $pemPath);
+    }
+
+    /**
+     * Sends requests through this HTTP proxy ("http://host:port"). null (the default): the
+     * HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY variables apply, except for an endpoint
+     * on this machine (an emulator), which is reached directly.
+     */
+    public function setProxy(?string $url): static
+    {
+        return $this->setOption('proxy', $url);
     }
 
     /** "HmacSHA1" (the default) or "HmacSHA256". */
     public function setSignatureMethod(string $method): static
     {
-        Library::text($method, 'the signature method');
-        Library::check($this->ffi, $this->ffi->vod_client_set_signature_method($this->handle(), $method));
-        return $this;
+        return $this->setOption('signature_method', $method);
     }
 
-    /** Sends requests through this HTTP proxy ("http://host:port"); by default HTTPS_PROXY / HTTP_PROXY / ALL_PROXY apply. */
-    public function setProxy(string $url): static
+    /**
+     * Client-side pacing under the service's published rates (10000 UploadPart and 100
+     * InitUpload/FinishUpload a minute, shared by every client of this SecretId and endpoint in
+     * the process), on by default. Turn it off only for a server without those limits.
+     */
+    public function setRateLimit(bool $enabled): static
     {
-        Library::text($url, 'the proxy URL');
-        Library::check($this->ffi, $this->ffi->vod_client_set_proxy($this->handle(), $url));
-        return $this;
+        return $this->setOption('rate_limit', $enabled);
+    }
+
+    /** The same as setRateLimit(), under its earlier name. */
+    public function setRateLimiting(bool $enabled): static
+    {
+        return $this->setRateLimit($enabled);
+    }
+
+    /**
+     * Keeps each file's SHA-1 and part MD5s in this directory (keyed by path, size, times and
+     * inode), so a re-upload or the resume of a large file starts without reading it again.
+     * The directory is created private (0700) when needed; one that another user could write to
+     * is refused, as its entries decide the file id an upload ends under. null (the default):
+     * no cache.
+     *
+     * @throws InvalidInputException not a directory, or owned or writable by another user
+     */
+    public function setFingerprintCache(?string $directory): static
+    {
+        return $this->setOption('fingerprint_cache', $directory);
     }
 
     /**
@@ -201,21 +270,7 @@ final class Client
      */
     public function setEventsEndpoint(?string $url): static
     {
-        if ($url !== null) {
-            Library::text($url, 'the events endpoint');
-        }
-        Library::check($this->ffi, $this->ffi->vod_client_set_events_endpoint($this->handle(), $url));
-        return $this;
-    }
-
-    /**
-     * Client-side pacing under the service's published rates (10000 UploadPart and 100
-     * InitUpload/FinishUpload a minute), on by default. Turn it off only for a test server.
-     */
-    public function setRateLimiting(bool $enabled): static
-    {
-        Library::check($this->ffi, $this->ffi->vod_client_set_rate_limiting($this->handle(), $enabled));
-        return $this;
+        return $this->setOption('events_endpoint', $url);
     }
 
     /**
@@ -235,7 +290,7 @@ final class Client
     {
         Library::text($path, 'the path');
         $handle = $this->handle();
-        return $this->withOptions($options, function (?\FFI\CData $opts) use ($handle, $path): UploadResult {
+        return $this->withOptions($options, 'upload', function (?\FFI\CData $opts) use ($handle, $path): UploadResult {
             $out = $this->ffi->new('vod_upload_result *');
             $status = $this->ffi->vod_upload_file_with_options($handle, $path, $opts, null, null, \FFI::addr($out));
             Library::check($this->ffi, $status);
@@ -256,7 +311,7 @@ final class Client
     {
         Library::text($path, 'the path');
         $handle = $this->handle();
-        return $this->withOptions($options, function (?\FFI\CData $opts) use ($handle, $path): Upload {
+        return $this->withOptions($options, 'begin', function (?\FFI\CData $opts) use ($handle, $path): Upload {
             $out = $this->ffi->new('vod_upload *');
             Library::check($this->ffi, $this->ffi->vod_upload_begin_with_options($handle, $path, $opts, \FFI::addr($out)));
             return new Upload($this->ffi, $out);
@@ -361,11 +416,23 @@ final class Client
      * @param callable(?\FFI\CData): T $call
      * @return T
      */
-    private function withOptions(array $options, callable $call): mixed
+    private function withOptions(array $options, string $method, callable $call): mixed
     {
         foreach ($options as $key => $value) {
             if (!isset(self::OPTIONS[$key])) {
                 throw new InvalidArgumentException("unknown upload option '$key'; the options are: " . implode(', ', array_keys(self::OPTIONS)));
+            }
+            $type = self::OPTIONS[$key];
+            $ok = $value === null || match ($type) {
+                'string' => is_string($value),
+                'int' => is_int($value),
+                'bool' => is_bool($value),
+                'list<string>' => is_array($value) && array_is_list($value)
+                    && count(array_filter($value, 'is_string')) === count($value),
+            };
+            if (!$ok) {
+                throw new \TypeError("VodUpload\\Client::$method(): option '$key' must be of type ?$type, " . get_debug_type($value) . ' given'
+                    . ($type === 'list<string>' && is_array($value) ? ' (with an element that is not a string, or keys)' : ''));
             }
         }
         if ($options === []) {
@@ -376,31 +443,11 @@ final class Client
         Library::check($ffi, $ffi->vod_upload_options_new(\FFI::addr($out)));
         try {
             foreach ($options as $key => $value) {
-                if ($value === null) {
-                    continue;   // null = the default
+                $name = self::coreName($key);
+                foreach ($key === 'tags' && $value !== null ? $value : [$value] as $one) {
+                    $text = Library::optionText($one, $name);
+                    Library::check($ffi, $ffi->vod_upload_options_set($out, $name, $text));
                 }
-                $type = self::OPTIONS[$key];
-                $ok = match ($type) {
-                    'string' => is_string($value),
-                    'int' => is_int($value),
-                    'bool' => is_bool($value),
-                    'list<string>' => is_array($value) && array_is_list($value)
-                        && count(array_filter($value, 'is_string')) === count($value),
-                };
-                if (!$ok) {
-                    throw new InvalidArgumentException("upload option '$key' must be a $type, got " . get_debug_type($value)
-                        . ($type === 'list<string>' && is_array($value) ? ' (with an element that is not a string, or keys)' : ''));
-                }
-                $status = match ($key) {
-                    'name' => $ffi->vod_upload_options_set_name($out, Library::text($value, 'the name')),
-                    'fileType' => $ffi->vod_upload_options_set_type($out, Library::text($value, 'the file type')),
-                    'classId' => $ffi->vod_upload_options_set_class_id($out, Library::range($value, 0, PHP_INT_MAX, 'the classId')),
-                    'transcode' => $ffi->vod_upload_options_set_transcode($out, $value),
-                    'screenshot' => $ffi->vod_upload_options_set_screenshot($out, $value),
-                    'watermark' => $ffi->vod_upload_options_set_watermark($out, $value),
-                    'tags' => $this->addTags($out, $value),
-                };
-                Library::check($ffi, $status);
             }
             return $call($out);
         } finally {
@@ -408,23 +455,15 @@ final class Client
         }
     }
 
-    /** @param list<string> $tags */
-    private function addTags(\FFI\CData $options, array $tags): int
+    /** The core's name of an upload option: classId is class_id. */
+    private static function coreName(string $key): string
     {
-        foreach ($tags as $tag) {
-            $status = $this->ffi->vod_upload_options_add_tag($options, Library::text($tag, 'a tag'));
-            if ($status !== 0) {
-                return $status;
-            }
-        }
-        return 0;
+        return strtolower((string) preg_replace('/(?<=[a-z0-9])([A-Z])/', '_$1', $key));
     }
 
-    private static function milliseconds(float $seconds, string $what): int
-    {
-        if (!is_finite($seconds) || $seconds < 0 || $seconds > 1e12) {
-            throw new InvalidArgumentException("$what must be a number of seconds ≥ 0, got $seconds");
-        }
-        return (int) round($seconds * 1000);
-    }
+    /** The typed setters that take a path as bytes, for a path that is not UTF-8. */
+    private const PATH_SETTERS = [
+        'ca_file' => 'vod_client_set_ca_file',
+        'fingerprint_cache' => 'vod_client_set_fingerprint_cache',
+    ];
 }

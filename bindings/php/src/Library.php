@@ -7,8 +7,8 @@ namespace VodUpload;
 /**
  * Finds and loads libvodupload through PHP's FFI, once per request, and checks its version.
  *
- * Order: the FFI scope "VODUPLOAD" when it was preloaded (php.ini `ffi.preload` with the header
- * written by bin/vodupload-preload-header, or `opcache.preload` with preload.php: the ways to use
+ * Order: the FFI scope "VODUPLOAD" when it was preloaded (php.ini's `ffi.preload` with the header
+ * written by bin/vodupload-preload-header, and `opcache.preload` with preload.php: the way to use
  * FFI under php-fpm with the default `ffi.enable=preload`); otherwise FFI::cdef() with
  * vodupload_ffi.h and the library named by the environment variable VODUPLOAD_LIB (a path; if
  * set, nothing else is tried), else `libvodupload.so.0` through the dynamic loader's search
@@ -90,29 +90,43 @@ final class Library
     }
 
     /**
-     * For opcache.preload (see preload.php): declares libvodupload in the FFI scope "VODUPLOAD"
-     * with FFI::load(), so requests use FFI::scope() even where `ffi.enable=preload` forbids
-     * FFI::cdef(), and compiles this package's classes into the preloaded code.
+     * For opcache.preload (see preload.php): makes libvodupload's FFI scope "VODUPLOAD" available
+     * to requests, and preloads this package's classes, whose code may then use FFI where the
+     * default `ffi.enable=preload` allows it only to preloaded code (php-fpm, Apache, `php -S`).
      *
-     * PHP refuses FFI::load() when `opcache.preload_user` is set (which it must be when the
-     * server starts as root, as php-fpm usually does): then use php.ini's `ffi.preload` with
-     * the header of bin/vodupload-preload-header instead (this says so).
+     * The scope is the one php.ini's `ffi.preload` declared (with the header written by
+     * bin/vodupload-preload-header) when there is one; otherwise this declares it with
+     * FFI::load(), which PHP refuses when it preloads as another user (`opcache.preload_user`,
+     * as a server started as root must): the exception then says to add `ffi.preload`.
      *
-     * `$library`: as for preloadHeader().
+     * `$library`: for FFI::load(), as for preloadHeader().
      *
      * @throws LibraryException
      */
     public static function preload(?string $library = null): void
     {
-        $user = (string) ini_get('opcache.preload_user');
-        if ($user !== '') {
-            throw new LibraryException(
-                "cannot preload libvodupload with opcache.preload while opcache.preload_user=$user: PHP's FFI::load()"
-                . ' refuses to run then. Use php.ini\'s ffi.preload instead: `php ' . dirname(__DIR__)
-                . '/bin/vodupload-preload-header -o /etc/php/vodupload.h` once, then ffi.preload=/etc/php/vodupload.h'
-                . ' (keep opcache.preload for your classes, without preload.php)'
-            );
+        self::requireFfi();
+        try {
+            $ffi = \FFI::scope(self::SCOPE);
+            $where = 'the FFI scope "' . self::SCOPE . '" that ffi.preload=' . ini_get('ffi.preload') . ' declared';
+        } catch (\FFI\Exception) {
+            $ffi = self::loadForPreload($library);
+            $where = 'the FFI scope "' . self::SCOPE . '" being preloaded';
         }
+        self::checkVersion($ffi, $where);
+        // Declared by running their files (not opcache_compile_file()), so that each class is
+        // linked to its parent: PHP preloads only linked classes.
+        foreach (glob(__DIR__ . '/*.php') ?: [] as $file) {
+            if (basename($file) === 'functions.php') {
+                require_once $file;
+            } else {
+                class_exists(__NAMESPACE__ . '\\' . basename($file, '.php'));
+            }
+        }
+    }
+
+    private static function loadForPreload(?string $library): \FFI
+    {
         $text = self::preloadHeader($library);
         $tmp = tempnam(sys_get_temp_dir(), 'vodupload-ffi-');
         if ($tmp === false || file_put_contents($tmp, $text) === false) {
@@ -121,19 +135,28 @@ final class Library
         try {
             $ffi = @\FFI::load($tmp);
         } catch (\FFI\Exception $e) {
-            throw new LibraryException('cannot preload libvodupload: ' . $e->getMessage(), 0, 0, false, $e);
+            $why = $e->getMessage();
+            if (str_contains($why, 'opcache.preload_user')) {
+                $header = self::suggestedHeaderPath();
+                throw new LibraryException(
+                    'cannot preload libvodupload with opcache.preload alone: PHP preloads as opcache.preload_user='
+                    . ini_get('opcache.preload_user') . ", where FFI::load() does not work (PHP says: $why). Declare the"
+                    . ' library at startup with ffi.preload instead: write the declarations once (again after each upgrade)'
+                    . ' with `' . self::headerCommand($header) . "`, then set ffi.preload=$header in " . self::iniFiles()
+                    . ' beside opcache.preload=' . self::packageDir() . '/preload.php, and restart PHP'
+                );
+            }
+            if (str_contains($why, 'ffi.enable')) {
+                throw self::restricted($why);
+            }
+            throw new LibraryException("cannot preload libvodupload: $why");
         } finally {
             @unlink($tmp);
         }
         if ($ffi === null) {
             throw new LibraryException('cannot preload libvodupload: ' . (error_get_last()['message'] ?? 'FFI::load() failed'));
         }
-        self::checkVersion($ffi, 'the FFI scope "' . self::SCOPE . '" being preloaded');
-        if (function_exists('opcache_compile_file')) {
-            foreach (glob(__DIR__ . '/*.php') ?: [] as $file) {
-                @opcache_compile_file($file);
-            }
-        }
+        return $ffi;
     }
 
     /**
@@ -189,13 +212,98 @@ final class Library
         return $value;
     }
 
-    /** @internal `$value` for an unsigned C parameter, checked against `$min`..`$max`. */
-    public static function range(int $value, int $min, int $max, string $what): int
+    /** @internal As text(), for a secret: its value stays out of stack traces. */
+    public static function secret(#[\SensitiveParameter] string $value, string $what): string
     {
-        if ($value < $min || $value > $max) {
-            throw new InvalidArgumentException("$what must be between $min and $max, got $value");
+        if (str_contains($value, "\0")) {
+            throw new InvalidArgumentException("$what contains a NUL byte");
         }
         return $value;
+    }
+
+    /**
+     * @internal An option's value as the text the library's setters by name take: an int or a
+     * string as it is, a float with the shortest digits that read back as the same float
+     * ("0.1", "1.0E-7", "inf", "NaN"), a bool as "true" / "false"; null (the default) as null.
+     *
+     * @throws \TypeError another type
+     * @throws InvalidArgumentException a string with a NUL byte
+     */
+    public static function optionText(mixed $value, string $name): ?string
+    {
+        return match (true) {
+            $value === null => null,
+            is_bool($value) => $value ? 'true' : 'false',
+            is_int($value) => (string) $value,
+            is_float($value) => self::floatText($value),
+            is_string($value) => self::text($value, "the value of $name"),
+            $value instanceof \Stringable => self::text((string) $value, "the value of $name"),
+            default => throw new \TypeError("the value of the option $name must be null, a bool, an int, a float or a string, "
+                . get_debug_type($value) . ' given'),
+        };
+    }
+
+    private static function floatText(float $value): string
+    {
+        if (is_nan($value)) {
+            return 'NaN';
+        }
+        if (is_infinite($value)) {
+            return $value > 0 ? 'inf' : '-inf';
+        }
+        // Not (string): that rounds to the `precision` ini setting (14 digits by default).
+        for ($digits = 1; $digits < 17; $digits++) {
+            $text = sprintf("%.{$digits}G", $value);
+            if ((float) $text === $value) {
+                return $text;
+            }
+        }
+        return sprintf('%.17G', $value);
+    }
+
+    /**
+     * The names of every client option, as the library lists them (vod_client_option_name):
+     * what Client::setOption() takes, and, in StudlyCase, Client's setters (part_size is
+     * setPartSize()).
+     *
+     * @return list<string>
+     */
+    public static function clientOptionNames(): array
+    {
+        return self::names('vod_client_option_name');
+    }
+
+    /**
+     * The names of every upload option, as the library lists them (vod_upload_option_name); in
+     * camelCase, the keys of Client::OPTIONS (class_id is classId).
+     *
+     * @return list<string>
+     */
+    public static function uploadOptionNames(): array
+    {
+        return self::names('vod_upload_option_name');
+    }
+
+    /**
+     * The names of every field of a result, as the library lists them
+     * (vod_upload_result_field_name); in camelCase, the properties of UploadResult.
+     *
+     * @return list<string>
+     */
+    public static function resultFieldNames(): array
+    {
+        return self::names('vod_upload_result_field_name');
+    }
+
+    /** @return list<string> */
+    private static function names(string $function): array
+    {
+        $ffi = self::ffi();
+        $names = [];
+        for ($i = 0; ($name = $ffi->$function($i)) !== null; $i++) {
+            $names[] = (string) $name;
+        }
+        return $names;
     }
 
     private static function load(): \FFI
@@ -223,18 +331,12 @@ final class Library
             } catch (\FFI\Exception $e) {
                 $why = $e->getMessage();
                 if (str_contains($why, 'ffi.enable')) {
-                    throw new LibraryException(
-                        'PHP\'s FFI is restricted by ffi.enable=' . ini_get('ffi.enable') . ' (the default "preload" allows it'
-                        . ' only in the CLI and in preloaded code): under php-fpm or another server, preload libvodupload'
-                        . ' (`php ' . dirname(__DIR__) . '/bin/vodupload-preload-header -o /etc/php/vodupload.h`, then'
-                        . ' ffi.preload=/etc/php/vodupload.h in php.ini; or opcache.preload=' . dirname(__DIR__)
-                        . '/preload.php), or set ffi.enable=true',
-                        0, 0, false, $e,
-                    );
+                    // Not chained to $e: PHP would log that one first, before what to do.
+                    throw self::restricted($why);
                 }
                 if (str_contains($why, 'Failed resolving')) {
                     // The library loads but lacks a function of the header: an older release.
-                    throw new LibraryException(self::describeOld($library, $why), 0, 0, false, $e);
+                    throw new LibraryException(self::describeOld($library, $why));
                 }
                 $tried[] = "$library ($why)";
                 continue;
@@ -250,6 +352,85 @@ final class Library
             : 'install libvodupload (`make -C crates/vodupload-ffi install PREFIX=/usr/local && ldconfig`), or'
               . ' set the environment variable VODUPLOAD_LIB to the path of libvodupload.so';
         throw new LibraryException("libvodupload not found. Tried: " . implode('; ', $tried) . ". To fix: $hint");
+    }
+
+    /**
+     * Why FFI may not be used here and the ways to allow it, each one complete as printed (a test
+     * applies each to a PHP server): PHP's own message alone says neither.
+     */
+    private static function restricted(string $phpSays): LibraryException
+    {
+        $enable = (string) ini_get('ffi.enable');
+        $shown = 'ffi.enable=' . ($enable === '' ? '0' : $enable);
+        if (in_array(PHP_SAPI, ['cli', 'phpdbg'], true)) {
+            // On the command line only ffi.enable=false restricts FFI.
+            return new LibraryException("libvodupload cannot be used: PHP's FFI is disabled by $shown (PHP says: $phpSays)."
+                . ' Run PHP with ffi.enable=preload, its default, which allows FFI on the command line'
+                . ' (`php -d ffi.enable=preload ...`, or set it in ' . self::iniFiles() . ')');
+        }
+        $header = self::suggestedHeaderPath();
+        $settings = ($enable === 'preload' ? '' : 'ffi.enable=preload ') . self::preloadSettings($header);
+        return new LibraryException(
+            'libvodupload cannot be used here: PHP\'s FFI is ' . ($enable === 'preload'
+                ? "restricted by $shown, which outside the command line allows FFI only to preloaded code"
+                : "disabled by $shown") . " (PHP says: $phpSays). Either (1) preload the library and this package, keeping FFI"
+            . ' closed to other code: write the declarations once (again after each upgrade) with `' . self::headerCommand($header)
+            . "`, then set $settings in " . self::iniFiles() . ' and restart PHP (opcache.preload_user is the user PHP preloads as'
+            . ' when it starts as root); or (2) set ffi.enable=true there and restart PHP (each request then declares the library itself)'
+        );
+    }
+
+    /**
+     * @internal The php.ini settings that preload libvodupload with the declarations in `$header`
+     * and this package's classes, for `ffi.enable=preload`: "ffi.preload=... opcache.enable=1
+     * opcache.preload=.../preload.php opcache.preload_user=...".
+     */
+    public static function preloadSettings(string $header): string
+    {
+        return "ffi.preload=$header opcache.enable=1 opcache.preload=" . self::packageDir() . '/preload.php opcache.preload_user='
+            . self::preloadUser();
+    }
+
+    /** The command that writes the declarations for ffi.preload, with the library this process would use. */
+    private static function headerCommand(string $header): string
+    {
+        $library = getenv('VODUPLOAD_LIB');
+        return 'php ' . escapeshellarg(self::packageDir() . '/bin/vodupload-preload-header') . ' -o ' . escapeshellarg($header)
+            . (is_string($library) && $library !== '' ? ' ' . escapeshellarg($library) : '');
+    }
+
+    /** Beside the php.ini in use (e.g. /etc/php/8.2/fpm/vodupload.h), where an administrator keeps PHP's configuration. */
+    private static function suggestedHeaderPath(): string
+    {
+        $ini = php_ini_loaded_file();
+        return ($ini !== false ? dirname($ini) : '/etc/php') . '/vodupload.h';
+    }
+
+    /** Where this PHP reads its settings: "/etc/php/8.2/fpm/php.ini or a file of /etc/php/8.2/fpm/conf.d". */
+    private static function iniFiles(): string
+    {
+        $ini = php_ini_loaded_file();
+        $scanned = php_ini_scanned_files();
+        $dir = $scanned !== false && $scanned !== '' ? dirname(trim(explode(',', $scanned)[0])) : (string) PHP_CONFIG_FILE_SCAN_DIR;
+        $where = $ini !== false ? "php.ini ($ini)" : 'php.ini';
+        return $dir !== '' ? "$where or a file of $dir" : $where;
+    }
+
+    /** The user requests run as (the pool's), which preloading as root needs. */
+    private static function preloadUser(): string
+    {
+        if (function_exists('posix_geteuid') && posix_geteuid() !== 0) {
+            $user = posix_getpwuid(posix_geteuid());
+            if (is_array($user)) {
+                return $user['name'];
+            }
+        }
+        return function_exists('posix_getpwnam') && posix_getpwnam('www-data') === false ? 'nobody' : 'www-data';
+    }
+
+    private static function packageDir(): string
+    {
+        return dirname(__DIR__);
     }
 
     private static function requireFfi(): void

@@ -58,7 +58,7 @@ final class Signer
             $keys,
             $values,
             $n,
-            Library::text($secretKey, 'the SecretKey'),
+            Library::secret($secretKey, 'the SecretKey'),
             Library::text($signatureMethod, 'the signature method'),
             $out,
             $size,

@@ -84,15 +84,16 @@ final class Upload
      * Sends part `$index` (blocking until the service stored it, with retries); a part that is
      * not needed is skipped.
      *
-     * @throws InvalidArgumentException `$index` is negative or not below partCount()
+     * @throws InvalidInputException `$index` is negative or not below partCount()
      * @throws VodException FileChangedException, NetworkException, ServerException, AbortedException...
      */
     public function uploadPart(int $index): void
     {
         $handle = $this->handle();
-        $count = (int) $this->ffi->vod_upload_part_count($handle);
-        if ($index < 0 || $index >= $count) {
-            throw new InvalidArgumentException("part index $index is out of range: the file has $count parts, numbered from 0");
+        if ($index < 0) {
+            // The library takes a size_t, which cannot say -1: its rule, in its words.
+            $count = (int) $this->ffi->vod_upload_part_count($handle);
+            throw new InvalidInputException("part index $index is out of range: the file has $count parts", $this->ffi->VOD_ERR_INVALID_INPUT);
         }
         Library::check($this->ffi, $this->ffi->vod_upload_part($handle, $index));
     }

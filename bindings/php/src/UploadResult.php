@@ -6,7 +6,8 @@ namespace VodUpload;
 
 /**
  * The outcome of a finished upload (Client::upload(), Upload::finish()). A plain value: it holds
- * no native handle (the library's result is copied here and freed at once).
+ * no native handle (the library's result is copied here and freed at once). Its properties are
+ * the library's result fields (Library::resultFieldNames()) in camelCase, in the same order.
  */
 final class UploadResult
 {
@@ -20,6 +21,8 @@ final class UploadResult
      * @param int    $partsUploaded parts this run sent and the service stored
      * @param int    $partsSkipped  parts the service already held (resume) or did not need (instant)
      * @param int    $bytesSent     part bytes this run sent, retries included
+     * @param int    $retries       requests this run sent again after a transient failure (network
+     *                              error, timeout, HTTP 5xx, a retryable service error)
      * @param float  $elapsed       seconds from the start (hashing included) to the finish
      */
     public function __construct(
@@ -32,6 +35,7 @@ final class UploadResult
         public readonly int $partsUploaded,
         public readonly int $partsSkipped,
         public readonly int $bytesSent,
+        public readonly int $retries,
         public readonly float $elapsed,
     ) {
     }
@@ -54,6 +58,7 @@ final class UploadResult
                 (int) $ffi->vod_upload_result_parts_uploaded($r),
                 (int) $ffi->vod_upload_result_parts_skipped($r),
                 (int) $ffi->vod_upload_result_bytes_sent($r),
+                (int) $ffi->vod_upload_result_retries($r),
                 $ffi->vod_upload_result_elapsed_ms($r) / 1000.0,
             );
         } finally {

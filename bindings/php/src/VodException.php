@@ -20,23 +20,31 @@ namespace VodUpload;
  */
 class VodException extends \RuntimeException
 {
-    /** The exception class of each vod_status this package knows. */
-    private const CLASSES = [
-        1000 => InvalidArgumentException::class,
-        1001 => InternalException::class,
-        1002 => InternalException::class,
-        2000 => InvalidInputException::class,
-        2100 => IoException::class,
-        2101 => NotFoundException::class,
-        2102 => PermissionDeniedException::class,
-        2200 => FileChangedException::class,
-        3000 => NetworkException::class,
-        3100 => TimeoutException::class,
-        3200 => ProtocolException::class,
-        4000 => AuthException::class,
-        4100 => ServerException::class,
-        5000 => AbortedException::class,
+    /**
+     * The exception class of each vod_status, by its name in the library's header
+     * (vodupload_ffi.h), whose values PHP's FFI reads (`$ffi->VOD_ERR_AUTH`): the numbers have
+     * one source. A test checks that every status of the header is here.
+     */
+    public const CLASSES = [
+        'VOD_ERR_INVALID_ARGUMENT' => InvalidArgumentException::class,
+        'VOD_ERR_PANIC' => InternalException::class,
+        'VOD_ERR_BUFFER_TOO_SMALL' => InternalException::class,
+        'VOD_ERR_INVALID_INPUT' => InvalidInputException::class,
+        'VOD_ERR_IO' => IoException::class,
+        'VOD_ERR_NOT_FOUND' => NotFoundException::class,
+        'VOD_ERR_PERMISSION_DENIED' => PermissionDeniedException::class,
+        'VOD_ERR_FILE_CHANGED' => FileChangedException::class,
+        'VOD_ERR_NETWORK' => NetworkException::class,
+        'VOD_ERR_TIMEOUT' => TimeoutException::class,
+        'VOD_ERR_PROTOCOL' => ProtocolException::class,
+        'VOD_ERR_AUTH' => AuthException::class,
+        'VOD_ERR_SERVER' => ServerException::class,
+        'VOD_ERR_ABORTED' => AbortedException::class,
+        'VOD_ERR_UNKNOWN' => self::class,
     ];
+
+    /** @var ?array<int, class-string<VodException>> CLASSES by value */
+    private static ?array $byStatus = null;
 
     private int $serverCode;
     private bool $canRetry;
@@ -61,8 +69,31 @@ class VodException extends \RuntimeException
      */
     public static function fromStatus(int $status, string $message, int $serverCode, bool $canRetry): self
     {
-        $class = self::CLASSES[$status] ?? self::class;
+        $class = self::classes()[$status] ?? self::class;
         return new $class($message, $status, $serverCode, $canRetry);
+    }
+
+    /**
+     * CLASSES keyed by the values the loaded library's declarations give the names.
+     *
+     * @internal
+     * @return array<int, class-string<VodException>>
+     */
+    public static function classes(): array
+    {
+        if (self::$byStatus === null) {
+            $ffi = Library::ffi();
+            $map = [];
+            foreach (self::CLASSES as $name => $class) {
+                try {
+                    $map[(int) $ffi->$name] = $class;
+                } catch (\FFI\Exception) {
+                    // Declarations preloaded from an older header: that status cannot occur.
+                }
+            }
+            self::$byStatus = $map;
+        }
+        return self::$byStatus;
     }
 
     /** The library's vod_status for this failure (the same as getCode()). */

@@ -8,6 +8,7 @@ use VodUpload\AuthException;
 use VodUpload\Client;
 use VodUpload\InvalidInputException;
 use VodUpload\IoException;
+use VodUpload\Library;
 use VodUpload\NetworkException;
 use VodUpload\NotFoundException;
 use VodUpload\PermissionDeniedException;
@@ -15,8 +16,8 @@ use VodUpload\ProtocolException;
 use VodUpload\VodException;
 
 /**
- * The bad-input table of the README, PHP column: one test per row, in the README's order, each
- * asserting the exception class and a phrase of its message.
+ * The bad-input table, PHP column: one test per row, each asserting the exception class (the one
+ * the library's status maps to) and its message, the core's exact words for the option rows.
  *
  * The protocol rows talk to a fake upload host: a PHP child process (proc_open) on 127.0.0.1
  * answering every request with the same canned body, for at most 60 s. The network and protocol
@@ -135,6 +136,69 @@ final class BadInputTableTest extends EmulatorTestCase
     public function testZeroConcurrency(): void
     {
         self::assertThrows(InvalidInputException::class, '/concurrency 0 is out of range/', fn () => self::client()->setConcurrency(0));
+    }
+
+    public function testZeroNegativeAndHugeRequestTimeouts(): void
+    {
+        foreach ([[0, '0'], [-1, '-1'], [1_000_000_000, '1000000000']] as [$seconds, $shown]) {
+            self::assertRefused("request_timeout must be more than 0 and at most 86400 seconds, not $shown",
+                fn () => self::client()->setRequestTimeout($seconds));
+        }
+    }
+
+    public function testAttemptsOutOfRange(): void
+    {
+        foreach ([0, 1000] as $attempts) {
+            self::assertRefused("max_attempts $attempts is out of range: use 1 to 100 (1 means no retries)",
+                fn () => self::client()->setMaxAttempts($attempts));
+        }
+    }
+
+    public function testConcurrencyOverTheMaximum(): void
+    {
+        self::assertRefused('concurrency 65 is out of range: use 1 to 64', fn () => self::client()->setConcurrency(65));
+    }
+
+    public function testNegativeClassId(): void
+    {
+        self::assertRefused('class_id -2 is out of range: use the id of a category (0 or more), or none',
+            fn () => self::client()->upload(Files::random(100), ['classId' => -2]));
+    }
+
+    public function testFingerprintCacheWritableByOthers(): void
+    {
+        $dir = Files::tempDir('fp-open') . '/cache';
+        mkdir($dir);
+        chmod($dir, 0777);
+        self::assertRefused("the fingerprint cache directory $dir is writable by other users (mode 777): another user could plant fingerprints"
+            . ' that make an upload end under another file\'s id; make it private (chmod 700, owned by you) or choose another directory',
+            fn () => self::client()->setFingerprintCache($dir));
+    }
+
+    public function testFingerprintCacheThatIsAFile(): void
+    {
+        $file = Files::random(10, 'cache');
+        self::assertRefused("the fingerprint cache directory $file is not a directory; choose another path",
+            fn () => self::client()->setFingerprintCache($file));
+    }
+
+    public function testMalformedProxy(): void
+    {
+        $e = self::assertRefused(null, fn () => self::client()->setProxy('::not a url'));
+        self::assertStringStartsWith('proxy "::not a url" is not usable', $e->getMessage());
+    }
+
+    public function testNameOfOnlySpaces(): void
+    {
+        self::assertRefused('the video name "   " is empty or only spaces, which the service refuses; pass a name',
+            fn () => self::client()->upload(Files::random(100), ['name' => '   ']));
+    }
+
+    public function testFileNamedOnlyDots(): void
+    {
+        $path = Files::random(100, '....mp4');
+        self::assertRefused("cannot name the video after $path: the video name \"...\" is only dots, which the service refuses"
+            . ' (it reads as a path); pass a name', fn () => self::client()->upload($path));
     }
 
     public function testEmptySecretKey(): void
@@ -285,6 +349,21 @@ final class BadInputTableTest extends EmulatorTestCase
             proc_close($process);
         }
         return substr_count((string) file_get_contents($log), "request\n");
+    }
+
+    /**
+     * `$call` is refused as the core refuses it: the class its status maps to
+     * (VOD_ERR_INVALID_INPUT), and the core's message, exactly (when `$message` is given).
+     */
+    private static function assertRefused(?string $message, callable $call): InvalidInputException
+    {
+        $e = self::assertThrows(InvalidInputException::class, '/./', $call);
+        self::assertSame(Library::ffi()->VOD_ERR_INVALID_INPUT, $e->getStatus());
+        self::assertSame(InvalidInputException::class, VodException::classes()[$e->getStatus()]);
+        if ($message !== null) {
+            self::assertSame($message, $e->getMessage());
+        }
+        return $e;
     }
 
     /**

@@ -10,6 +10,7 @@ use VodUpload\Client;
 use VodUpload\InternalException;
 use VodUpload\InvalidArgumentException;
 use VodUpload\InvalidInputException;
+use VodUpload\Library;
 use VodUpload\IoException;
 use VodUpload\NetworkException;
 use VodUpload\NotFoundException;
@@ -53,6 +54,15 @@ final class ErrorsTest extends EmulatorTestCase
             self::assertStringNotContainsString($key, (string) $e);
             self::assertStringNotContainsString($key, print_r($e->getTrace(), true));
         }
+        foreach ([fn () => new Client('AKIDx', "$key\0"), fn () => \VodUpload\Signer::sign('GET', 'h', '/', [], "$key\0")] as $call) {
+            try {
+                $call();
+                self::fail('a SecretKey with a NUL byte must be refused');
+            } catch (InvalidArgumentException $e) {
+                self::assertSame('the SecretKey contains a NUL byte', $e->getMessage());
+                self::assertStringNotContainsString($key, print_r($e->getTrace(), true));
+            }
+        }
     }
 
     public function testAMissingFileIsANotFoundException(): void
@@ -92,22 +102,26 @@ final class ErrorsTest extends EmulatorTestCase
     public function badArguments(): iterable
     {
         yield 'part size not accepted' => [fn (Client $c) => $c->setPartSize(1000), InvalidInputException::class, '/524288/'];
-        yield 'negative part size' => [fn (Client $c) => $c->setPartSize(-1), InvalidArgumentException::class, '/part size/'];
+        yield 'negative part size' => [fn (Client $c) => $c->setPartSize(-1), InvalidInputException::class, '/^part size -1 is not accepted by the service/'];
         yield 'concurrency 0' => [fn (Client $c) => $c->setConcurrency(0), InvalidInputException::class, '/concurrency|1 to 64|parallel/i'];
         yield 'concurrency 65' => [fn (Client $c) => $c->setConcurrency(65), InvalidInputException::class, '/64/'];
-        yield 'concurrency over 32 bits' => [fn (Client $c) => $c->setConcurrency((1 << 32) + 1), InvalidArgumentException::class, '/concurrency/'];
-        yield 'negative timeout' => [fn (Client $c) => $c->setRequestTimeout(-1), InvalidArgumentException::class, '/timeout/'];
-        yield 'NaN timeout' => [fn (Client $c) => $c->setConnectTimeout(NAN), InvalidArgumentException::class, '/timeout/'];
+        yield 'concurrency over 32 bits' => [fn (Client $c) => $c->setConcurrency((1 << 32) + 1), InvalidInputException::class, '/^concurrency 4294967297 is out of range: use 1 to 64$/'];
+        yield 'attempts over 64 bits' => [fn (Client $c) => $c->setOption('max_attempts', '18446744073709551617'), InvalidInputException::class, '/^max_attempts 18446744073709551617 is out of range/'];
+        yield 'negative timeout' => [fn (Client $c) => $c->setRequestTimeout(-1), InvalidInputException::class, '/^request_timeout must be more than 0 and at most 86400 seconds, not -1$/'];
+        yield 'NaN timeout' => [fn (Client $c) => $c->setConnectTimeout(NAN), InvalidInputException::class, '/^connect_timeout must be more than 0 and at most 86400 seconds, not NaN$/'];
+        yield 'zero retry delay' => [fn (Client $c) => $c->setRetryBaseDelay(0), InvalidInputException::class, '/^retry_base_delay must be more than 0 and at most 3600 seconds, not 0$/'];
+        yield 'unknown region' => [fn (Client $c) => $c->setRegion(''), InvalidInputException::class, '/^region "" is not valid/'];
         yield 'unknown signature method' => [fn (Client $c) => $c->setSignatureMethod('MD5'), InvalidInputException::class, '/MD5/'];
         yield 'missing CA file' => [fn (Client $c) => $c->setCaFile('/nonexistent/ca.pem'), NotFoundException::class, '/ca\.pem/'];
         yield 'CA file without certificates' => [fn (Client $c) => $c->setCaFile(__FILE__), InvalidInputException::class, '/certificate/i'];
         yield 'bad proxy' => [fn (Client $c) => $c->setProxy('not a url'), InvalidInputException::class, '/proxy/i'];
         yield 'unknown option' => [fn (Client $c) => $c->upload(__FILE__, ['tag' => ['x']]), InvalidArgumentException::class, "/unknown upload option 'tag'.*tags/"];
-        yield 'tags not a list' => [fn (Client $c) => $c->upload(__FILE__, ['tags' => 'a']), InvalidArgumentException::class, "/'tags' must be a list<string>, got string/"];
-        yield 'tag not a string' => [fn (Client $c) => $c->upload(__FILE__, ['tags' => ['a', 3]]), InvalidArgumentException::class, "/'tags'/"];
-        yield 'classId a string' => [fn (Client $c) => $c->begin(__FILE__, ['classId' => '3']), InvalidArgumentException::class, "/'classId' must be a int, got string/"];
-        yield 'classId negative' => [fn (Client $c) => $c->upload(__FILE__, ['classId' => -2]), InvalidArgumentException::class, '/classId/'];
-        yield 'transcode an int' => [fn (Client $c) => $c->upload(__FILE__, ['transcode' => 1]), InvalidArgumentException::class, "/'transcode' must be a bool, got int/"];
+        yield 'tags not a list' => [fn (Client $c) => $c->upload(__FILE__, ['tags' => 'a']), \TypeError::class, "/^VodUpload\\\\Client::upload\\(\\): option 'tags' must be of type \\?list<string>, string given$/"];
+        yield 'tag not a string' => [fn (Client $c) => $c->upload(__FILE__, ['tags' => ['a', 3]]), \TypeError::class, "/'tags'.*element that is not a string/"];
+        yield 'classId a string' => [fn (Client $c) => $c->begin(__FILE__, ['classId' => '3']), \TypeError::class, "/^VodUpload\\\\Client::begin\\(\\): option 'classId' must be of type \\?int, string given$/"];
+        yield 'classId negative' => [fn (Client $c) => $c->upload(__FILE__, ['classId' => -2]), InvalidInputException::class, '/^class_id -2 is out of range: use the id of a category \(0 or more\), or none$/'];
+        yield 'transcode an int' => [fn (Client $c) => $c->upload(__FILE__, ['transcode' => 1]), \TypeError::class, "/'transcode' must be of type \\?bool, int given/"];
+        yield 'option value with a NUL' => [fn (Client $c) => $c->setRegion("gz\0x"), InvalidArgumentException::class, '/the value of region contains a NUL byte/'];
         yield 'name too long' => [fn (Client $c) => $c->upload(__FILE__, ['name' => str_repeat('x', 41)]), InvalidInputException::class, '/41 bytes/'];
         yield 'name with a slash' => [fn (Client $c) => $c->upload(__FILE__, ['name' => 'a/b']), InvalidInputException::class, '/name/'];
         yield 'type not alphanumeric' => [fn (Client $c) => $c->upload(__FILE__, ['fileType' => 'm p4']), InvalidInputException::class, '/type/'];
@@ -116,7 +130,7 @@ final class ErrorsTest extends EmulatorTestCase
     /**
      * @dataProvider badArguments
      * @param callable(Client): mixed $call
-     * @param class-string<VodException> $class
+     * @param class-string<\Throwable> $class
      */
     public function testBadArgumentsAreRefusedBeforeAnyRequest(callable $call, string $class, string $pattern): void
     {
@@ -126,22 +140,36 @@ final class ErrorsTest extends EmulatorTestCase
     public function testBadClientArguments(): void
     {
         $endpoint = self::$emulator->endpoint;
-        self::assertThrows(InvalidArgumentException::class, '/SecretKey is missing/', fn () => new Client('id', null, $endpoint));
-        self::assertThrows(InvalidArgumentException::class, '/SecretId is missing/', fn () => new Client(null, 'key', $endpoint));
         self::assertThrows(InvalidInputException::class, '/SecretId/', fn () => new Client('', 'key', $endpoint));
         self::assertThrows(InvalidInputException::class, '/endpoint|URL|url/', fn () => new Client('id', 'key', 'ftp://example.com/x'));
+        self::assertThrows(InvalidInputException::class, '/events endpoint/', fn () => new Client('id', 'key', $endpoint, 'not a url'));
         self::assertThrows(InvalidArgumentException::class, '/NUL/', fn () => new Client("id\0x", 'key', $endpoint));
         putenv('TENCENTCLOUD_SECRET_ID');
         putenv('TENCENTCLOUD_SECRET_KEY');
         self::assertThrows(InvalidInputException::class, '/TENCENTCLOUD_SECRET_ID/', fn () => new Client(endpoint: $endpoint));
+        // One credential given, the other from the environment, as in every face.
+        self::assertThrows(InvalidInputException::class, '/^a SecretId was given without a SecretKey: pass both, or set TENCENTCLOUD_SECRET_KEY$/',
+            fn () => new Client(Emulator::SECRET_ID, null, $endpoint));
+        putenv('TENCENTCLOUD_SECRET_KEY=' . Emulator::SECRET_KEY);
+        putenv('TENCENTCLOUD_SECRET_ID=AKIDnotTheOneGiven');
+        try {
+            $r = (new Client(Emulator::SECRET_ID, null, $endpoint))->setRateLimit(false)->upload(Files::random(100));
+            self::assertSame(100, $r->fileSize);
+            $e = self::assertThrows(AuthException::class, '/-10002|SecretId/', fn () => (new Client(null, Emulator::SECRET_KEY, $endpoint))
+                ->setRateLimit(false)->setMaxAttempts(1)->upload(Files::random(100)));
+            self::assertStringNotContainsString(Emulator::SECRET_KEY, (string) $e);
+        } finally {
+            putenv('TENCENTCLOUD_SECRET_ID');
+            putenv('TENCENTCLOUD_SECRET_KEY');
+        }
     }
 
     public function testBadStepArguments(): void
     {
         $up = self::client()->setPartSize(524288)->begin(Files::random(524288 + 1));
         self::assertSame(2, $up->partCount());
-        self::assertThrows(InvalidArgumentException::class, '/part index -1 is out of range: the file has 2 parts/', fn () => $up->uploadPart(-1));
-        self::assertThrows(InvalidArgumentException::class, '/part index 2 is out of range/', fn () => $up->uploadPart(2));
+        self::assertThrows(InvalidInputException::class, '/^part index -1 is out of range: the file has 2 parts$/', fn () => $up->uploadPart(-1));
+        self::assertThrows(InvalidInputException::class, '/^part index 2 is out of range: the file has 2 parts$/', fn () => $up->uploadPart(2));
         self::assertFalse($up->partNeeded(-1));
         self::assertFalse($up->partNeeded(2));
         self::assertThrows(InvalidInputException::class, '/part|needed|missing/', fn () => $up->finish());
@@ -215,25 +243,52 @@ final class ErrorsTest extends EmulatorTestCase
         self::assertInstanceOf(ProtocolException::class, $e, get_class($e) . ': ' . $e->getMessage());
     }
 
-    public function testEachStatusHasItsClassAndUnknownOnesTheBase(): void
+    public function testEveryStatusOfTheHeaderHasItsClass(): void
     {
-        $expected = [
-            1000 => InvalidArgumentException::class, 1001 => InternalException::class, 1002 => InternalException::class,
-            2000 => InvalidInputException::class, 2100 => IoException::class, 2101 => NotFoundException::class,
-            2102 => \VodUpload\PermissionDeniedException::class, 2200 => \VodUpload\FileChangedException::class,
-            3000 => NetworkException::class, 3100 => TimeoutException::class, 3200 => ProtocolException::class,
-            4000 => AuthException::class, 4100 => ServerException::class, 5000 => AbortedException::class,
-            9000 => VodException::class, 2999 => VodException::class,
-        ];
-        foreach ($expected as $status => $class) {
-            $e = VodException::fromStatus($status, "m$status", 7, true);
-            self::assertSame($class, get_class($e));
-            self::assertSame($status, $e->getStatus());
-            self::assertSame("m$status", $e->getMessage());
+        // The header's enum, read as text: the source of the numbers, independent of the map.
+        $header = (string) file_get_contents(Library::HEADER);
+        self::assertSame(1, preg_match('/enum vod_status\s*\{(.*?)\}/s', $header, $enum));
+        preg_match_all('/^\s*(VOD_\w+)\s*=\s*(\d+)\s*,/m', $enum[1], $m, PREG_SET_ORDER);
+        $statuses = [];
+        foreach ($m as [, $name, $value]) {
+            $statuses[$name] = (int) $value;
+        }
+        self::assertGreaterThan(10, count($statuses));
+        self::assertSame(0, $statuses['VOD_OK']);
+        unset($statuses['VOD_OK']);
+        self::assertSame(array_keys($statuses), array_keys(VodException::CLASSES),
+            'every status of the header, and only those, has a class in VodException::CLASSES (in the header\'s order)');
+        $ffi = Library::ffi();
+        foreach ($statuses as $name => $value) {
+            self::assertSame($value, $ffi->$name, "FFI reads $name as the header says");
+            $e = VodException::fromStatus($value, "m$value", 7, true);
+            self::assertSame(VodException::CLASSES[$name], get_class($e), $name);
+            self::assertSame($value, $e->getStatus());
+            self::assertSame("m$value", $e->getMessage());
             self::assertSame(7, $e->getServerCode());
             self::assertTrue($e->canRetry());
             self::assertInstanceOf(\RuntimeException::class, $e);
         }
+        self::assertSame(InvalidInputException::class, get_class(VodException::fromStatus(2000, '', 0, false)));
+        self::assertSame(VodException::class, get_class(VodException::fromStatus(2999, 'from a newer library', 0, false)),
+            'a status this package does not know: the base class');
+    }
+
+    public function testTheDocumentedTableIsTheMap(): void
+    {
+        // docs/php.md's table of exceptions: each class with the statuses the map gives it.
+        $docs = dirname(__DIR__, 3) . '/docs/php.md';
+        preg_match_all('/^\| `(\w+)`[^|]*\| ([\d, –]+) \|/mu', (string) file_get_contents($docs), $rows, PREG_SET_ORDER);
+        $documented = [];
+        foreach ($rows as [, $class, $statuses]) {
+            foreach (preg_split('/,\s*/', trim($statuses)) ?: [] as $status) {
+                $documented[(int) $status] = 'VodUpload\\' . $class;
+            }
+        }
+        $map = VodException::classes();
+        ksort($map);
+        ksort($documented);
+        self::assertSame($map, $documented, 'docs/php.md lists every status with its class');
     }
 
     /**

@@ -17,7 +17,7 @@ use VodUpload\VodException;
 use function VodUpload\parse_event;
 
 /**
- * Event notification (issue #8): the callback POST an upload triggers, PullEvent until
+ * Event notification: the callback POST an upload triggers, PullEvent until
  * ConfirmEvent, the queue across emulator restarts, malformed events, errors, and memory.
  *
  * The class's emulator is dedicated to these tests (a shared one would hold the other tests'
@@ -300,8 +300,8 @@ final class EventsTest extends TestCase
             fn () => new Client('id', 'key', $endpoint, 'ftp://x'));
         $client = self::client();
         self::assertThrows(InvalidInputException::class, '/events endpoint/', fn () => $client->setEventsEndpoint('not a url'));
-        self::assertThrows(InvalidArgumentException::class, '/events endpoint contains a NUL byte/', fn () => $client->setEventsEndpoint("http://h/\0"));
-        self::assertThrows(InvalidArgumentException::class, '/events endpoint contains a NUL byte/', fn () => new Client('id', 'key', null, "http://h/\0"));
+        self::assertThrows(InvalidArgumentException::class, '/the value of events_endpoint contains a NUL byte/', fn () => $client->setEventsEndpoint("http://h/\0"));
+        self::assertThrows(InvalidArgumentException::class, '/the value of events_endpoint contains a NUL byte/', fn () => new Client('id', 'key', null, "http://h/\0"));
         self::assertSame([], $client->pullEvents(), 'a refused setting leaves the previous one');
 
         // Bad handles: refused before any request.
@@ -377,7 +377,7 @@ final class EventsTest extends TestCase
     {
         $emulator ??= self::$emulator;
         return (new Client(Emulator::SECRET_ID, Emulator::SECRET_KEY, endpoint: $emulator->endpoint, eventsEndpoint: $emulator->endpoint))
-            ->setRateLimiting(false);
+            ->setRateLimit(false);
     }
 
     private static function drain(Client $client): void

@@ -69,15 +69,184 @@ final class LibraryTest extends TestCase
         self::assertStringContainsString('Install a matching libvodupload', $out);
     }
 
-    public function testFfiDisabledIsAClearError(): void
+    public function testFfiDisabledOnTheCommandLineSaysHowToEnableIt(): void
     {
         [$status, $out, $err] = Php::run(Php::prelude() . <<<'PHP'
             try { VodUpload\Library::version(); }
             catch (VodUpload\LibraryException $e) { echo $e->getMessage(); exit(3); }
             PHP, ['-d', 'ffi.enable=0']);
         self::assertSame(3, $status, $out . $err);
-        self::assertStringContainsString('restricted by ffi.enable', $out);
-        self::assertStringContainsString('preload.php', $out);
+        self::assertStringStartsWith("libvodupload cannot be used: PHP's FFI is disabled by ffi.enable=0 (PHP says: FFI API is restricted", $out);
+        self::assertStringContainsString('`php -d ffi.enable=preload ...`', $out);
+
+        // The suggestion, as printed.
+        [$status, $out, $err] = Php::run(Php::prelude() . 'echo VodUpload\Library::version();', ['-d', 'ffi.enable=0', '-d', 'ffi.enable=preload']);
+        self::assertSame(0, $status, $out . $err);
+        self::assertSame(Library::EXPECTED_VERSION, $out);
+
+        // Uncaught, the first line logged is the one that says what to do, not PHP's own.
+        [$status, $out, $err] = Php::run(Php::prelude() . 'VodUpload\Library::version();', ['-d', 'ffi.enable=0', '-d', 'display_errors=stderr']);
+        self::assertSame(255, $status);
+        self::assertMatchesRegularExpression("/^\\s*PHP Fatal error:  Uncaught VodUpload\\\\LibraryException: libvodupload cannot be used: /", $err . $out);
+        self::assertStringNotContainsString('Next ', $err . $out);
+    }
+
+    /** @return iterable<string, array{string}> */
+    public function restrictions(): iterable
+    {
+        yield 'ffi.enable=preload, the default' => ['preload'];
+        yield 'ffi.enable=0' => ['0'];
+    }
+
+    /**
+     * Under a server (php -S: not the command line, as php-fpm), a restricted FFI gives a message
+     * with two ways out; each is applied as printed and must then upload.
+     *
+     * @dataProvider restrictions
+     */
+    public function testUnderAServerEachSuggestionWorksAsPrinted(string $enable): void
+    {
+        $docroot = self::docroot();
+        $library = (string) getenv('VODUPLOAD_LIB');
+        $base = ['-d', "ffi.enable=$enable", '-d', 'opcache.enable=0'];
+        $server = new PhpServer($docroot, $base);
+        $message = $server->get('/probe.php');
+        $server->stop();
+        self::assertStringStartsWith('LibraryException: libvodupload cannot be used here: PHP\'s FFI is '
+            . ($enable === 'preload' ? 'restricted by ffi.enable=preload, which outside the command line allows FFI only to preloaded code'
+                : "disabled by ffi.enable=$enable"), $message);
+        self::assertStringContainsString('(PHP says: FFI API is restricted by "ffi.enable" configuration directive)', $message);
+        self::assertSame(1, preg_match('/^(.*) Either \(1\) (.*); or \(2\) (.*)$/s', $message, $parts), $message);
+        [, , $first, $second] = $parts;
+
+        // Uncaught, the server logs what to do first.
+        $server = new PhpServer($docroot, $base);
+        $server->get('/uncaught.php');
+        $server->stop();
+        self::assertMatchesRegularExpression('/PHP Fatal error:  Uncaught VodUpload\\\\LibraryException: libvodupload cannot be used here/', $server->log());
+        self::assertStringNotContainsString('FFI\\Exception', $server->log());
+
+        // (1) Preload: run the printed command (writing the header where this test may write),
+        // then start the server with the printed settings.
+        self::assertSame(1, preg_match('/`(php .*? -o \'([^\']+)\'.*?)`/', $first, $m), $first);
+        [, $command, $printedHeader] = $m;
+        self::assertStringEndsWith(' ' . escapeshellarg($library), $command, 'the command names the library this PHP was told to use');
+        $header = Files::tempDir('header') . '/vodupload.h';
+        exec(str_replace(escapeshellarg($printedHeader), escapeshellarg($header), $command) . ' 2>&1', $output, $rc);
+        self::assertSame(0, $rc, implode("\n", $output));
+        // The command itself prints the same settings for its header.
+        self::assertSame(1, preg_match('/`, then set (?:ffi\.enable=preload )?(.*?) in php\.ini/', $first, $m), $first);
+        self::assertStringContainsString('set ' . str_replace($printedHeader, $header, $m[1]) . ' in php.ini', implode("\n", $output));
+        $settings = self::settings(str_replace($printedHeader, $header, substr($first, strpos($first, '`, then set'))));
+        self::assertSame(['ffi.preload', 'opcache.enable', 'opcache.preload', 'opcache.preload_user'],
+            array_values(array_diff(array_keys($settings), ['ffi.enable'])), $first);
+        self::assertSame($enable === 'preload' ? null : 'preload', $settings['ffi.enable'] ?? null, 'FFI stays closed to other code');
+        $result = self::uploadThrough($docroot, self::apply($base, $settings));
+        self::assertSame('FFI scope "VODUPLOAD" (preloaded)', $result['source']);
+
+        // (2) ffi.enable=true.
+        $settings = self::settings($second);
+        self::assertSame(['ffi.enable' => 'true'], $settings, $second);
+        $result = self::uploadThrough($docroot, self::apply($base, $settings));
+        self::assertSame($library, $result['source']);
+
+        // And as the header command says, under ffi.enable=true its header alone serves too.
+        self::assertStringContainsString("under ffi.enable=true, ffi.preload=$header alone", implode("\n", $output));
+        $result = self::uploadThrough($docroot, self::apply($base, ['ffi.enable' => 'true', 'ffi.preload' => $header]));
+        self::assertSame('FFI scope "VODUPLOAD" (preloaded)', $result['source']);
+    }
+
+    /**
+     * `name=value` settings of a suggestion.
+     *
+     * @return array<string, string>
+     */
+    private static function settings(string $text): array
+    {
+        preg_match_all('/(?<![\w.])((?:ffi|opcache)\.[a-z_]+)=([^\s`\',;)]+)/', $text, $m, PREG_SET_ORDER);
+        $settings = [];
+        foreach ($m as [, $name, $value]) {
+            $settings[$name] = $value;
+        }
+        return $settings;
+    }
+
+    /**
+     * `$base` with `$settings` in place of the same names.
+     *
+     * @param list<string> $base
+     * @param array<string, string> $settings
+     * @return list<string>
+     */
+    private static function apply(array $base, array $settings): array
+    {
+        $args = [];
+        for ($i = 0; $i < count($base); $i += 2) {
+            if (!isset($settings[explode('=', $base[$i + 1])[0]])) {
+                array_push($args, $base[$i], $base[$i + 1]);
+            }
+        }
+        foreach ($settings as $name => $value) {
+            array_push($args, '-d', "$name=$value");
+        }
+        return $args;
+    }
+
+    /**
+     * Starts a server with `$iniArgs`, uploads a file through it to an emulator, and returns
+     * what the request reported.
+     *
+     * @param list<string> $iniArgs
+     * @return array<string, mixed>
+     */
+    private static function uploadThrough(string $docroot, array $iniArgs): array
+    {
+        $emulator = new Emulator();
+        $video = Files::random(600_000);
+        chmod(dirname($video), 0755);
+        chmod($video, 0644);
+        try {
+            $server = new PhpServer($docroot, $iniArgs);
+        } catch (\RuntimeException $e) {
+            self::fail('with ' . implode(' ', $iniArgs) . ': ' . $e->getMessage());
+        }
+        $body = $server->get('/probe.php?' . http_build_query(['endpoint' => $emulator->endpoint, 'file' => $video]));
+        $server->stop();
+        $emulator->stop();
+        $result = json_decode($body, true);
+        self::assertIsArray($result, 'with ' . implode(' ', $iniArgs) . ": $body\n" . $server->log());
+        self::assertSame(Library::EXPECTED_VERSION, $result['version']);
+        self::assertSame(600_000, $result['fileSize']);
+        self::assertSame(sha1_file($video), $result['fileSha1']);
+        return $result;
+    }
+
+    /** Scripts for a server: probe.php (reports the library, uploads when asked) and uncaught.php. */
+    private static function docroot(): string
+    {
+        $docroot = Files::tempDir('docroot');
+        chmod($docroot, 0755);
+        $autoload = var_export(dirname(__DIR__) . '/autoload.php', true);
+        $id = var_export(Emulator::SECRET_ID, true);
+        $key = var_export(Emulator::SECRET_KEY, true);
+        file_put_contents("$docroot/probe.php", <<<PHP
+            <?php
+            declare(strict_types=1);
+            require $autoload;
+            try {
+                \$report = ['version' => VodUpload\Library::version(), 'source' => VodUpload\Library::source()];
+                if (isset(\$_GET['file'])) {
+                    \$client = (new VodUpload\Client($id, $key, \$_GET['endpoint']))->setRateLimit(false)->setPartSize(524288);
+                    \$r = \$client->upload(\$_GET['file'], ['tags' => ['served']]);
+                    \$report += ['fileSize' => \$r->fileSize, 'fileSha1' => \$r->fileSha1];
+                }
+                echo json_encode(\$report);
+            } catch (VodUpload\LibraryException \$e) {
+                echo 'LibraryException: ', \$e->getMessage();
+            }
+            PHP);
+        file_put_contents("$docroot/uncaught.php", "<?php\nrequire $autoload;\nVodUpload\\Library::version();\n");
+        return $docroot;
     }
 
     public function testPreloadedWithFfiPreloadTheLibraryComesFromTheScope(): void
@@ -104,11 +273,24 @@ final class LibraryTest extends TestCase
             '-d', 'opcache.preload=' . dirname(__DIR__) . '/preload.php'];
         $asRoot = function_exists('posix_geteuid') && posix_geteuid() === 0;
 
-        // As root, PHP wants opcache.preload_user, with which FFI::load() refuses to work: a clear error.
-        [$status, $out, $err] = Php::run('<?php echo "not reached\n";', [...$ini, '-d', 'opcache.preload_user=nobody']);
-        self::assertNotSame(0, $status);
-        self::assertStringContainsString('opcache.preload_user=nobody', $out . $err);
-        self::assertStringContainsString('ffi.preload', $out . $err);
+        if ($asRoot) {
+            // As root, PHP preloads as opcache.preload_user, where FFI::load() refuses to work: a
+            // clear error first, whose way out (ffi.preload) works as printed.
+            $rootIni = [...$ini, '-d', 'opcache.preload_user=nobody'];
+            [$status, $out, $err] = Php::run('<?php echo "not reached\n";', $rootIni);
+            self::assertNotSame(0, $status);
+            self::assertMatchesRegularExpression('/^\s*PHP Fatal error:  Uncaught VodUpload\\\\LibraryException: cannot preload libvodupload'
+                . ' with opcache.preload alone: PHP preloads as opcache.preload_user=nobody/', $err . $out);
+            self::assertSame(1, preg_match("/`(php .*? -o '([^']+)'.*?)`, then set ffi.preload=(\\S+) in /", $err . $out, $m), $err . $out);
+            [, $command, $printed] = $m;
+            self::assertSame($printed, $m[3]);
+            $header = Files::tempDir('preload-header') . '/vodupload.h';
+            exec(str_replace(escapeshellarg($printed), escapeshellarg($header), $command) . ' 2>&1', $output, $rc);
+            self::assertSame(0, $rc, implode("\n", $output));
+            [$status, $out, $err] = Php::run('<?php' . "\n" . self::PROBE, [...$rootIni, '-d', "ffi.preload=$header"]);
+            self::assertSame(0, $status, $out . $err);
+            self::assertSame(self::probeOutput(), $out, $err);
+        }
 
         // Not root (as php-fpm started by an unprivileged user): it works, the classes preloaded too.
         $prefix = [];

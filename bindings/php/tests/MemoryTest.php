@@ -53,7 +53,7 @@ final class MemoryTest extends EmulatorTestCase
     {
         file_put_contents($path, random_bytes(524288 + 4096 + $i));
         $client = new Client(Emulator::SECRET_ID, Emulator::SECRET_KEY, endpoint: self::$emulator->endpoint);
-        $client->setRateLimiting(false)->setPartSize(524288)->setConcurrency(2);
+        $client->setRateLimit(false)->setPartSize(524288)->setConcurrency(2);
 
         $r = $client->upload($path, ['tags' => ["cycle-$i"], 'classId' => $i, 'name' => "cycle $i"]);
         self::assertSame(2, $r->partsUploaded);

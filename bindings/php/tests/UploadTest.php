@@ -125,7 +125,7 @@ final class UploadTest extends EmulatorTestCase
         $code = Php::prelude() . sprintf(
             <<<'PHP'
             $client = new VodUpload\Client(%s, %s, endpoint: %s);
-            $client->setRateLimiting(false)->setPartSize(524288);
+            $client->setRateLimit(false)->setPartSize(524288);
             $up = $client->begin(%s);
             $up->uploadPart(1);
             $up->uploadPart(2);
@@ -220,7 +220,7 @@ final class UploadTest extends EmulatorTestCase
             putenv('TENCENTCLOUD_SECRET_ID');
             putenv('TENCENTCLOUD_SECRET_KEY');
         }
-        $client->setRateLimiting(false);
+        $client->setRateLimit(false);
         $up = $client->begin(Files::random(2000));
         unset($client);
         $up->uploadPart(0);

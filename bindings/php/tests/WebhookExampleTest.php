@@ -29,7 +29,7 @@ final class WebhookExampleTest extends TestCase
     {
         $emulator = new Emulator();
         $client = new \VodUpload\Client(Emulator::SECRET_ID, Emulator::SECRET_KEY, endpoint: $emulator->endpoint);
-        $r = $client->setRateLimiting(false)->upload(Files::random(1000), ['name' => 'pulled']);
+        $r = $client->setRateLimit(false)->upload(Files::random(1000), ['name' => 'pulled']);
         $env = ['TENCENTCLOUD_SECRET_ID' => Emulator::SECRET_ID, 'TENCENTCLOUD_SECRET_KEY' => Emulator::SECRET_KEY,
             'VOD_EVENTS_ENDPOINT' => $emulator->endpoint];
 

@@ -48,6 +48,11 @@ pub(crate) struct UploadArgs {
     /// No progress bar and no text on success.
     #[arg(long, short)]
     quiet: bool,
+    /// Internal (`vodupload bench`): write timing events, one JSON line each, to this inherited
+    /// descriptor.
+    #[cfg(unix)]
+    #[arg(long, hide = true)]
+    timings_fd: Option<i32>,
 }
 
 pub(crate) fn run(a: UploadArgs) -> Result<(), Failure> {
@@ -87,8 +92,17 @@ pub(crate) fn run(a: UploadArgs) -> Result<(), Failure> {
         upload_options.set(name, Value::Bool(on))?;
     }
 
+    #[cfg(unix)]
+    let timings = a
+        .timings_fd
+        .map(|fd| crate::bench::timings::Recorder::open(fd, client.options().part_size))
+        .transpose()?;
     let bar = (!a.quiet && !a.json && std::io::stderr().is_terminal()).then(new_bar);
     let progress = |p: Progress| {
+        #[cfg(unix)]
+        if let Some(t) = &timings {
+            t.progress(p);
+        }
         if let Some(bar) = &bar {
             bar.set_length(p.total);
             bar.set_position(p.done);
@@ -104,6 +118,10 @@ pub(crate) fn run(a: UploadArgs) -> Result<(), Failure> {
         bar.finish_and_clear();
     }
     let r = result?;
+    #[cfg(unix)]
+    if let Some(t) = &timings {
+        t.finished();
+    }
     if a.json {
         println!("{}", result_json(&r));
     } else if !a.quiet {

@@ -4,7 +4,10 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::{Emulator, EmulatorConfig, EmulatorError, Faults, TlsSetup};
+use std::time::Duration;
+
+use crate::config::validate_faults;
+use crate::{Emulator, EmulatorConfig, EmulatorError, Faults, Limits, StepHook, TlsSetup};
 
 /// Runs a local server that speaks the VOD upload protocol (InitUpload, UploadPart,
 /// FinishUpload) and enforces it strictly, for tests and demos. It also serves the event queue
@@ -15,8 +18,9 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// Directory for parts and finished files, kept across restarts (default: a temporary
-    /// directory deleted on exit).
+    /// Directory for parts, finished files and events, kept across restarts and crashes: a new
+    /// or empty directory, or one an emulator already uses (anything else is refused) [default:
+    /// a temporary directory deleted on exit].
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
 
@@ -46,6 +50,43 @@ pub struct EmulatorArgs {
     /// The host name clients may sign with instead of the one they connect to.
     #[arg(long, value_name = "HOST", default_value = "vod2.qcloud.com")]
     pub canonical_host: String,
+
+    /// Base of the file urls in answers and events: http:// or https://, a host, maybe a port
+    /// and a path prefix. For clients that reach the emulator by another address than the one it
+    /// listens on [default: the listening address, loopback when listening on all addresses].
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+
+    /// The largest fileSize InitUpload accepts (bytes, or with a unit: 64GiB, 500MiB).
+    #[arg(long, value_name = "SIZE", default_value = "64GiB", value_parser = parse_size)]
+    pub max_file_size: u64,
+
+    /// Open connections at most (also kept below what the open-file limit allows); when all
+    /// are taken, the one waiting longest for its client is closed to make room.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_connections)]
+    pub max_connections: usize,
+
+    /// Seconds a request head (or TLS handshake) may take from its first byte.
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().header_timeout.as_secs())]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a kept-alive connection may wait for its next request.
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().idle_timeout.as_secs())]
+    pub idle_timeout_secs: u64,
+
+    /// Seconds a request body may take, plus one per --min-body-rate bytes received (0: no
+    /// limit).
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().body_timeout.as_secs())]
+    pub body_timeout_secs: u64,
+
+    /// Bytes per second that keep a body within its time (0: --body-timeout-secs is a fixed
+    /// deadline).
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().min_body_rate)]
+    pub min_body_rate: u64,
+
+    /// Don't serve the inspector (the page at /, /_emulator/state, /_emulator/health).
+    #[arg(long)]
+    pub no_inspector: bool,
 
     /// Probability of answering -10004 (canRetry=1) without doing the work.
     #[arg(long, value_name = "P", default_value_t = 0.0)]
@@ -172,7 +213,7 @@ impl EmulatorArgs {
             slow_ms: self.slow_ms,
             latency_ms: self.latency_ms,
         };
-        crate::validate_faults(&faults)?;
+        validate_faults(&faults)?;
         if self.canonical_host.is_empty() {
             return Err(EmulatorError::new("--canonical-host must not be empty"));
         }
@@ -182,13 +223,58 @@ impl EmulatorArgs {
             credentials,
             tls,
             canonical_host: self.canonical_host,
+            public_url: self.public_url,
             faults,
             rate_limit: !self.no_rate_limit,
             any_part_size: self.any_part_size,
+            max_file_size: self.max_file_size,
+            limits: Limits {
+                max_connections: self.max_connections,
+                header_timeout: Duration::from_secs(self.header_timeout_secs),
+                idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+                body_timeout: Duration::from_secs(self.body_timeout_secs),
+                min_body_rate: self.min_body_rate,
+            },
+            inspector: !self.no_inspector,
             clock_offset_secs: self.clock_offset_secs,
             quiet: !self.verbose,
             notify_url: self.notify_url,
+            step_hook: match std::env::var(PAUSE_AT_ENV) {
+                Ok(step) if !step.is_empty() => StepHook::pause_at(step),
+                _ => StepHook::default(),
+            },
         })
+    }
+}
+
+/// Names a step (see `hooks::STEPS`) where the process stops for good, to be killed there: how
+/// the crash tests reach each point of the durable work. For tests only.
+const PAUSE_AT_ENV: &str = "VODUPLOAD_EMULATOR_PAUSE_AT";
+
+/// "64GiB", "500MiB", "4096": bytes, with binary units.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size: use e.g. 4096, 500MiB, 64GiB"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        "t" | "tib" => 1 << 40,
+        u => {
+            return Err(format!(
+                "unknown unit {u:?} in {s:?}: use B, KiB, MiB, GiB or TiB"
+            ));
+        }
+    };
+    match n.checked_mul(mult) {
+        Some(0) => Err(format!("{s:?}: the size must be at least 1 byte")),
+        Some(v) => Ok(v),
+        None => Err(format!("{s:?} is too large")),
     }
 }
 
@@ -205,6 +291,7 @@ fn redact(c: &str) -> String {
 /// generated credential, then exactly one `listening on {scheme}://ADDR` line, on stdout.
 pub fn run_cli(args: EmulatorArgs) -> Result<(), EmulatorError> {
     let config = args.into_config()?;
+    let config_inspector = config.inspector;
     let generated = config.credentials.is_empty();
     let temp_state = config.state_dir.is_none();
     let cert_out = match &config.tls {
@@ -219,6 +306,9 @@ pub fn run_cli(args: EmulatorArgs) -> Result<(), EmulatorError> {
     let signals = rt.block_on(async { Signals::new() })?;
 
     let emulator = Emulator::start(config)?;
+    for note in emulator.startup_notes() {
+        eprintln!("vodupload-emulator: {note}");
+    }
     if temp_state {
         eprintln!(
             "no --state given: using the temporary directory {} (deleted on exit)",
@@ -243,6 +333,9 @@ pub fn run_cli(args: EmulatorArgs) -> Result<(), EmulatorError> {
         &mut stdout,
         format!("listening on {}://{}", emulator.scheme(), emulator.addr()),
     )?;
+    if config_inspector {
+        eprintln!("inspector: {}", emulator.inspector_url());
+    }
     drop(stdout);
 
     let which = rt.block_on(signals.wait());
@@ -293,6 +386,14 @@ mod debug_tests {
     struct Wrap {
         #[command(flatten)]
         args: super::EmulatorArgs,
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(super::parse_size("64GiB"), Ok(64 << 30));
+        assert_eq!(super::parse_size("4096"), Ok(4096));
+        assert!(super::parse_size("0").is_err());
+        assert!(super::parse_size("1XB").is_err());
     }
 
     #[test]

@@ -25,6 +25,20 @@ pub(crate) enum Fault {
     DropAfter,
 }
 
+impl Fault {
+    /// Where the fault is counted in `Counters::faults_by_kind` (fail, drop, http502, truncate,
+    /// slow); `None` has no place.
+    pub(crate) fn kind_index(self) -> usize {
+        match self {
+            Fault::Fail | Fault::None => 0,
+            Fault::DropBefore | Fault::DropAfter => 1,
+            Fault::Http502 => 2,
+            Fault::Truncate => 3,
+            Fault::Slow => 4,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct FaultInjector {
     faults: Faults,

@@ -177,3 +177,68 @@ fn argument_errors() {
     assert_eq!(code, Some(1));
     assert!(err.contains(&format!("cannot bind {addr}")), "{err}");
 }
+
+/// The flag table in docs/emulator.md lists every flag of `--help`, and nothing else, with the
+/// same defaults.
+#[test]
+fn the_documented_flags_are_the_flags() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/emulator.md"
+    ))
+    .unwrap();
+    let help = String::from_utf8(bin().arg("--help").output().unwrap().stdout).unwrap();
+    let long_flags = |text: &str| -> Vec<String> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .filter(|w| w.starts_with("--") && w.len() > 2)
+            .map(str::to_string)
+            .collect()
+    };
+    // From --help: each option line's flag and its default.
+    let mut in_help = std::collections::BTreeMap::new();
+    for line in help.lines().map(str::trim_start) {
+        let Some(flag) = line
+            .split([' ', ','])
+            .find(|w| w.starts_with("--"))
+            .filter(|_| line.starts_with('-'))
+        else {
+            continue;
+        };
+        let default = line
+            .rsplit_once("[default: ")
+            .map(|(_, d)| d.trim_end_matches(']').to_string());
+        in_help.insert(flag.to_string(), default);
+    }
+    in_help.remove("--help");
+    in_help.remove("--version");
+
+    let table: Vec<&str> = doc
+        .lines()
+        .skip_while(|l| !l.starts_with("| flag |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    let mut documented = std::collections::BTreeSet::new();
+    for row in table {
+        let cols: Vec<&str> = row.split('|').map(str::trim).collect();
+        let (flags, default) = (cols[1], cols[2]);
+        for flag in long_flags(flags) {
+            let help_default = in_help
+                .get(&flag)
+                .unwrap_or_else(|| panic!("{flag} is documented but not a flag"));
+            if let Some(d) = default.strip_prefix('`').and_then(|d| d.strip_suffix('`')) {
+                assert_eq!(help_default.as_deref(), Some(d), "default of {flag}");
+            }
+            documented.insert(flag);
+        }
+    }
+    assert!(documented.len() >= 25, "{documented:?}");
+    let undocumented: Vec<&String> = in_help
+        .keys()
+        .filter(|f| !documented.contains(*f))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "flags missing from docs/emulator.md: {undocumented:?}"
+    );
+}

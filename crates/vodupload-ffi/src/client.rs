@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use vodcore::settings::Value;
+use vodcore::settings::{CLIENT_OPTIONS, Value};
 use vodcore::{Client, ClientOptions, Credentials};
 
 use crate::boundary::{FfiResult, arg_out, arg_path, arg_ref, arg_str, status_call};
@@ -167,8 +167,9 @@ unsafe fn set<'a>(
 
 /// Sets any client option by its name, from text, as a configuration file would: `name` is one
 /// of the names `vod_client_option_name` lists ("concurrency", "request_timeout"...), `value`
-/// its text ("8", "2.5" seconds, "true", a path or URL), or NULL for the option's default. The
-/// same rules and messages as the typed setters, and as every other face.
+/// its text ("8", "2.5" seconds, "true", a path or URL; a path is bytes, as on the file system),
+/// or NULL for the option's default. The same rules and messages as the typed setters, and as
+/// every other face.
 ///
 /// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client or name), `VOD_ERR_INVALID_INPUT` (an unknown
 /// name, a value the option refuses, not UTF-8); the setting is then unchanged.
@@ -181,11 +182,7 @@ pub unsafe extern "C" fn vod_client_set_option(
     status_call("vod_client_set_option", || {
         let client = unsafe { arg_ref(client.cast_const(), "client") }?;
         let name = unsafe { arg_str(name, "name") }?;
-        let value = if value.is_null() {
-            Value::Default
-        } else {
-            Value::Text(unsafe { arg_str(value, "value") }?)
-        };
+        let value = unsafe { crate::names::option_value(CLIENT_OPTIONS, name, value) }?;
         client.configure(name, value)
     })
 }

@@ -5,9 +5,41 @@
 use std::ffi::{CString, c_char};
 use std::sync::OnceLock;
 
-use vodcore::settings::{CLIENT_OPTIONS, RESULT_FIELDS, Setting, UPLOAD_OPTIONS};
+use vodcore::settings::{CLIENT_OPTIONS, Kind, RESULT_FIELDS, Setting, UPLOAD_OPTIONS, Value};
 
-use crate::boundary::value_call;
+use crate::boundary::{FfiResult, arg_path, arg_str, value_call};
+
+/// The value of a by-name setter: NULL is the default; a path option takes bytes as on the file
+/// system, any other option UTF-8 text.
+pub(crate) unsafe fn option_value<'a>(
+    list: &'static [Setting],
+    name: &str,
+    value: *const c_char,
+) -> FfiResult<Value<'a>> {
+    if value.is_null() {
+        return Ok(Value::Default);
+    }
+    let is_path = list.iter().any(|s| s.name == name && s.kind == Kind::Path);
+    Ok(if is_path {
+        Value::Path(unsafe { arg_path(value, "value") }?)
+    } else {
+        Value::Text(unsafe { arg_str(value, "value") }?)
+    })
+}
+
+/// How a kind is named to C: what the value's text must be.
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Integer => "integer\0",
+        Kind::Seconds => "seconds\0",
+        Kind::Bool => "bool\0",
+        Kind::Text => "text\0",
+        Kind::Url => "url\0",
+        Kind::Path => "path\0",
+        Kind::TextList => "text_list\0",
+        _ => "text\0",
+    }
+}
 
 /// The list as NUL-terminated strings that live as long as the library.
 struct Names(Vec<CString>);
@@ -59,4 +91,28 @@ pub extern "C" fn vod_upload_option_name(index: usize) -> *const c_char {
 pub extern "C" fn vod_upload_result_field_name(index: usize) -> *const c_char {
     static CELL: OnceLock<Names> = OnceLock::new();
     nth("vod_upload_result_field_name", RESULT_FIELDS, &CELL, index)
+}
+
+/// The kind of client option `index` (as `vod_client_option_name`), or NULL past the end:
+/// "integer", "seconds" (fractions allowed), "bool" ("true"/"false"), "text", "url", "path"
+/// (bytes as on the file system), "text_list" (one item per set). "concurrency" also takes
+/// "auto". A static string: never free it. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn vod_client_option_kind(index: usize) -> *const c_char {
+    kind_at("vod_client_option_kind", CLIENT_OPTIONS, index)
+}
+
+/// The kind of upload option `index` (as `vod_upload_option_name`), or NULL past the end; see
+/// `vod_client_option_kind`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vod_upload_option_kind(index: usize) -> *const c_char {
+    kind_at("vod_upload_option_kind", UPLOAD_OPTIONS, index)
+}
+
+fn kind_at(function: &str, list: &'static [Setting], index: usize) -> *const c_char {
+    value_call(function, std::ptr::null(), || {
+        Ok(list
+            .get(index)
+            .map_or(std::ptr::null(), |s| kind_name(s.kind).as_ptr().cast()))
+    })
 }

@@ -4,7 +4,7 @@
 use std::ffi::{c_char, c_void};
 
 use vodcore::UploadOptions;
-use vodcore::settings::Value;
+use vodcore::settings::{UPLOAD_OPTIONS, Value};
 
 use crate::boundary::{FfiResult, arg_mut, arg_out, arg_str, status_call, value_call};
 use crate::callback::{CCallback, vod_progress_cb};
@@ -93,11 +93,7 @@ pub unsafe extern "C" fn vod_upload_options_set(
     unsafe {
         set("vod_upload_options_set", options, |o| {
             let name = arg_str(name, "name")?;
-            let value = if value.is_null() {
-                Value::Default
-            } else {
-                Value::Text(arg_str(value, "value")?)
-            };
+            let value = crate::names::option_value(UPLOAD_OPTIONS, name, value)?;
             o.options.set(name, value)?;
             Ok(())
         })

@@ -48,14 +48,18 @@ pub fn string_to_sign<K: AsRef<str>, V: AsRef<str>>(
     path: &str,
     params: &[(K, V)],
 ) -> String {
-    let mut pairs: Vec<(String, &str)> = params
+    let mut pairs: Vec<(&str, &str)> = params
         .iter()
         .filter(|(k, _)| k.as_ref() != "Signature")
-        .map(|(k, v)| (k.as_ref().replace('_', "."), v.as_ref()))
+        .map(|(k, v)| (k.as_ref(), v.as_ref()))
         .collect();
-    // Sort on the key as sent, before the `_` → `.` swap, would order differently for keys that
-    // differ only there; the provider sorts the transformed keys, and so do we.
+    // Sorted on the names as sent, and only then `_` → `.` (docs/protocol.md, "The signature"):
+    // names that differ there (`tag_1` and `tagA`) would order the other way round otherwise.
     pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let pairs: Vec<(String, &str)> = pairs
+        .into_iter()
+        .map(|(k, v)| (k.replace('_', "."), v))
+        .collect();
     let mut s = String::with_capacity(64 + pairs.len() * 24);
     s.push_str(&method.to_ascii_uppercase());
     s.push_str(host);
@@ -105,15 +109,6 @@ pub fn sign<K: AsRef<str>, V: AsRef<str>>(
         secret_key,
         signature_method,
     )
-}
-
-/// Constant-time comparison of two signatures, so the emulator leaks no timing about the right one.
-pub fn signatures_equal(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// RFC 3986 unreserved characters stay; everything else is `%XX`, so a space is `%20`, never `+`.
@@ -226,12 +221,5 @@ mod tests {
             SignatureMethod::HmacSha256
         );
         assert!(SignatureMethod::parse("MD5").is_err());
-    }
-
-    #[test]
-    fn constant_time_compare() {
-        assert!(signatures_equal("abc", "abc"));
-        assert!(!signatures_equal("abc", "abd"));
-        assert!(!signatures_equal("abc", "ab"));
     }
 }

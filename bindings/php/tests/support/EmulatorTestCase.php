@@ -28,6 +28,6 @@ abstract class EmulatorTestCase extends TestCase
     {
         $emulator ??= static::$emulator;
         $client = new Client(Emulator::SECRET_ID, $secretKey ?? Emulator::SECRET_KEY, endpoint: $emulator->endpoint);
-        return $client->setRateLimiting(false);
+        return $client->setRateLimit(false);
     }
 }

@@ -291,3 +291,86 @@ pub fn raw_json(answer: &str) -> Value {
         .unwrap_or_else(|| panic!("no HTTP answer: {answer:?}"));
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body:?}"))
 }
+
+impl Client {
+    /// A client for an emulator reached by address (a separate process, say).
+    pub fn for_addr(addr: SocketAddr, id: &str, key: &str) -> Client {
+        Client {
+            scheme: "http".into(),
+            addr,
+            path: "/v2/index.php".into(),
+            sign_host: addr.to_string(),
+            id: id.into(),
+            key: key.into(),
+            method: SignatureMethod::HmacSha1,
+            ts_offset: 0,
+            agent: agent(None),
+        }
+    }
+
+    /// The request target (`/v2/index.php?...`) of a signed request, for raw requests.
+    pub fn target(&self, http_method: &str, action: &str, extra: &[(&str, &str)]) -> String {
+        let p = self.params(http_method, action, extra);
+        format!("{}?{}", self.path, encode_query(&p))
+    }
+}
+
+/// A raw connection with a read timeout (a safety net: tests wait for answers, never time them).
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s
+}
+
+/// One HTTP answer from a raw connection: (status, lower-cased head, body). Reads exactly the
+/// answer (by its Content-Length), so the connection can be used again.
+pub fn read_answer(s: &mut TcpStream) -> Option<(u16, String, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte) {
+            Ok(1) => buf.push(byte[0]),
+            _ => return None,
+        }
+    }
+    let head = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+    let status = head.get(9..12)?.parse().ok()?;
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(0, |v| v.trim().parse().unwrap());
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).ok()?;
+    Some((status, head, body))
+}
+
+/// True once the server has closed the connection (reads EOF, or a reset).
+pub fn closed_by_server(s: &mut TcpStream) -> bool {
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// The JSON of an answer's body.
+pub fn body_json(body: &[u8]) -> Value {
+    serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(body)))
+}
+
+/// Waits (polling) until `done`, failing with `what` after a generous bound.
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let until = std::time::Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < until,
+            "gave up waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
