@@ -328,7 +328,12 @@ mod tests {
     /// by the parts in flight, and a server that answers at most `server_pps` parts a second.
     /// Runs `parts` parts under "auto"; returns the limits of the start (until the first
     /// plateau) and the limit of the plateau at the end, and the parts spent probing.
-    fn simulate(rtt: f64, bandwidth: f64, server_pps: f64, parts: usize) -> (Vec<usize>, usize, usize) {
+    fn simulate(
+        rtt: f64,
+        bandwidth: f64,
+        server_pps: f64,
+        parts: usize,
+    ) -> (Vec<usize>, usize, usize) {
         let mut auto = AutoLimit::new(0.0);
         let mut now = 0.0;
         let mut start = vec![auto.limit()];
@@ -380,7 +385,9 @@ mod tests {
         ] {
             let (start, plateau, probing) = simulate(rtt, bw, server, 2000);
             let best = enough(rtt, bw, server);
-            println!("rtt {rtt} bw {bw} server {server}: start {start:?} plateau {plateau} enough {best} probing {probing}");
+            println!(
+                "rtt {rtt} bw {bw} server {server}: start {start:?} plateau {plateau} enough {best} probing {probing}"
+            );
             assert!(
                 plateau >= best && plateau <= (2 * best).max(best + 1),
                 "rtt {rtt}, bandwidth {bw}, server {server}: plateau {plateau}, enough {best}, start {start:?}"

@@ -187,7 +187,10 @@ pub(crate) fn describe(value: &Value<'_>) -> String {
 }
 
 fn wrong_type(name: &str, expected: &str, value: &Value<'_>) -> Error {
-    Error::invalid_input(format!("{name} must be {expected}, not {}", describe(value)))
+    Error::invalid_input(format!(
+        "{name} must be {expected}, not {}",
+        describe(value)
+    ))
 }
 
 /// A whole number; the caller's rule decides the range.
