@@ -347,11 +347,22 @@ vod_status vod_client_set_option(vod_client *client, const char *name, const cha
 vod_status vod_client_set_part_size(vod_client *client, uint64_t bytes);
 
 /**
- * Sets how many parts one `vod_upload_file*` call sends at once: 1 to 64 (default 4).
+ * Sets how many parts one `vod_upload_file*` call sends at once: a fixed 1 to 64. The default is
+ * "auto" (see `vod_client_set_concurrency_auto`).
  *
  * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (out of range).
  */
 vod_status vod_client_set_concurrency(vod_client *client, uint32_t n);
+
+/**
+ * Lets the client choose how many parts are in flight (the default): it starts with one, grows
+ * while throughput rises (doubling each round trip), settles where it stops rising (the link,
+ * the server or the service's rate is the limit), backs off on timeouts, network errors and
+ * 4400, and shares that window among all the uploads of this client. See docs/concurrency.md.
+ *
+ * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client).
+ */
+vod_status vod_client_set_concurrency_auto(vod_client *client);
 
 /**
  * Trusts only the certificates in the PEM file `pem_path` (like curl's `--cacert`) instead of
@@ -787,6 +798,12 @@ uint64_t vod_upload_result_bytes_sent(const vod_upload_result *r);
  * retryable service error). 0 if `r` is NULL.
  */
 uint64_t vod_upload_result_retries(const vod_upload_result *r);
+
+/**
+ * The most parts the upload had in flight at once (with the "auto" concurrency, how far it
+ * went). 0 if `r` is NULL.
+ */
+size_t vod_upload_result_concurrency_peak(const vod_upload_result *r);
 
 /**
  * Milliseconds from the start of the upload (hashing included) to its finish. 0 if `r` is NULL.

@@ -120,6 +120,8 @@ struct UploadResult {
     std::uint64_t bytes_sent = 0;
     std::uint64_t retries = 0;
     std::chrono::milliseconds elapsed{0};
+    /** The most parts the upload had in flight at once. */
+    std::size_t concurrency_peak = 0;
 
     /** Copies a C result and frees it. */
     static UploadResult take(vod_upload_result *r) {
@@ -137,6 +139,7 @@ struct UploadResult {
         out.bytes_sent = vod_upload_result_bytes_sent(r);
         out.retries = vod_upload_result_retries(r);
         out.elapsed = std::chrono::milliseconds(vod_upload_result_elapsed_ms(r));
+        out.concurrency_peak = vod_upload_result_concurrency_peak(r);
         return out;
     }
 };
@@ -272,8 +275,14 @@ public:
         detail::check(vod_client_set_part_size(native(), bytes));
         return *this;
     }
+    /** A fixed number of parts in flight, 1 to 64 (the default is auto_concurrency()). */
     Client &concurrency(std::uint32_t parts) {
         detail::check(vod_client_set_concurrency(native(), parts));
+        return *this;
+    }
+    /** Parts in flight measured and adjusted as uploads go (the default). */
+    Client &auto_concurrency() {
+        detail::check(vod_client_set_concurrency_auto(native()));
         return *this;
     }
     Client &max_attempts(std::uint32_t attempts) {

@@ -43,6 +43,7 @@ void vod_client_free(vod_client *client);
 vod_status vod_client_set_option(vod_client *client, const char *name, const char *value);
 vod_status vod_client_set_part_size(vod_client *client, uint64_t bytes);
 vod_status vod_client_set_concurrency(vod_client *client, uint32_t n);
+vod_status vod_client_set_concurrency_auto(vod_client *client);
 vod_status vod_client_set_ca_file(vod_client *client, const char *pem_path);
 vod_status vod_client_set_max_attempts(vod_client *client, uint32_t attempts);
 vod_status vod_client_set_connect_timeout_ms(vod_client *client, uint64_t ms);
@@ -110,6 +111,7 @@ size_t vod_upload_result_parts_uploaded(const vod_upload_result *r);
 size_t vod_upload_result_parts_skipped(const vod_upload_result *r);
 uint64_t vod_upload_result_bytes_sent(const vod_upload_result *r);
 uint64_t vod_upload_result_retries(const vod_upload_result *r);
+size_t vod_upload_result_concurrency_peak(const vod_upload_result *r);
 uint64_t vod_upload_result_elapsed_ms(const vod_upload_result *r);
 void vod_upload_result_free(vod_upload_result *r);
 vod_status vod_sign(const char *method,

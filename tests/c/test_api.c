@@ -253,6 +253,8 @@ static void test_null_arguments(void) {
     CHECK_NULL_ARG_VALUE(vod_upload_result_bytes_sent(NULL), 0);
     CHECK_NULL_ARG_VALUE(vod_upload_result_elapsed_ms(NULL), 0);
     CHECK_NULL_ARG_VALUE(vod_upload_result_retries(NULL), 0);
+    CHECK_NULL_ARG_VALUE(vod_upload_result_concurrency_peak(NULL), 0);
+    CHECK_STATUS(vod_client_set_concurrency_auto(NULL), VOD_ERR_INVALID_ARGUMENT);
     vod_upload_result_free(NULL);
 
     CHECK_STATUS(vod_sign(NULL, "h", "/", NULL, NULL, 0, "k", NULL, buf, sizeof buf, &written),
@@ -471,7 +473,7 @@ static void test_every_option_and_field_is_covered(void) {
         {"endpoint", endpoint_is_settable(), "http://127.0.0.1:1/v2/index.php"},
         {"region", vod_client_set_region(c, "bj"), "sh"},
         {"part_size", vod_client_set_part_size(c, 524288), "1048576"},
-        {"concurrency", vod_client_set_concurrency(c, 8), "3"},
+        {"concurrency", vod_client_set_concurrency(c, 8), "auto"},
         {"max_attempts", vod_client_set_max_attempts(c, 3), "4"},
         {"retry_base_delay", vod_client_set_retry_base_delay_ms(c, 100), "0.2"},
         {"retry_max_delay", vod_client_set_retry_max_delay_ms(c, 1000), "2"},
@@ -520,8 +522,9 @@ static void test_every_option_and_field_is_covered(void) {
     rmdir(bytes_dir);
     CHECK_STATUS(vod_client_set_option(c, "concurency", "2"), VOD_ERR_INVALID_INPUT);
     CHECK_LAST_ERROR_HAS("unknown client option \"concurency\": the client options are endpoint");
+    CHECK_OK(vod_client_set_concurrency_auto(c));
     CHECK_STATUS(vod_client_set_option(c, "concurrency", "lots"), VOD_ERR_INVALID_INPUT);
-    CHECK_LAST_ERROR_HAS("concurrency must be a whole number, not \"lots\"");
+    CHECK_LAST_ERROR_HAS("concurrency must be auto or a number of parts from 1 to 64, not \"lots\"");
     vod_client_free(c);
 
     vod_upload_options *o = NULL;
@@ -561,13 +564,14 @@ static void test_every_option_and_field_is_covered(void) {
 
     /* Result fields: each has an accessor (a NULL result reads as zero). */
     const char *fields[] = {"file_id", "url", "instant", "file_sha1", "file_size", "parts_total",
-                            "parts_uploaded", "parts_skipped", "bytes_sent", "retries", "elapsed"};
+                            "parts_uploaded", "parts_skipped", "bytes_sent", "retries", "elapsed",
+                            "concurrency_peak"};
     (void)vod_upload_result_file_id(NULL), (void)vod_upload_result_url(NULL);
     (void)vod_upload_result_instant(NULL), (void)vod_upload_result_file_sha1(NULL);
     (void)vod_upload_result_file_size(NULL), (void)vod_upload_result_parts_total(NULL);
     (void)vod_upload_result_parts_uploaded(NULL), (void)vod_upload_result_parts_skipped(NULL);
     (void)vod_upload_result_bytes_sent(NULL), (void)vod_upload_result_retries(NULL);
-    (void)vod_upload_result_elapsed_ms(NULL);
+    (void)vod_upload_result_elapsed_ms(NULL), (void)vod_upload_result_concurrency_peak(NULL);
     const size_t n_fields = sizeof fields / sizeof fields[0];
     listed = 0;
     for (const char *name; (name = vod_upload_result_field_name(listed)) != NULL; listed++) {

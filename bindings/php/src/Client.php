@@ -158,8 +158,11 @@ final class Client
         return $this->setOption('part_size', $bytes);
     }
 
-    /** How many parts upload() sends at once: 1 to 64 (default 4). */
-    public function setConcurrency(int $parts): static
+    /**
+     * How many parts upload() keeps in flight: 'auto' (the default: measured and adjusted as the
+     * uploads go, shared by this client's uploads) or a fixed 1 to 64.
+     */
+    public function setConcurrency(int|string $parts): static
     {
         return $this->setOption('concurrency', $parts);
     }

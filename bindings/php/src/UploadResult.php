@@ -24,6 +24,7 @@ final class UploadResult
      * @param int    $retries       requests this run sent again after a transient failure (network
      *                              error, timeout, HTTP 5xx, a retryable service error)
      * @param float  $elapsed       seconds from the start (hashing included) to the finish
+     * @param int    $concurrencyPeak the most parts the upload had in flight at once
      */
     public function __construct(
         public readonly string $fileId,
@@ -37,6 +38,7 @@ final class UploadResult
         public readonly int $bytesSent,
         public readonly int $retries,
         public readonly float $elapsed,
+        public readonly int $concurrencyPeak,
     ) {
     }
 
@@ -60,6 +62,7 @@ final class UploadResult
                 (int) $ffi->vod_upload_result_bytes_sent($r),
                 (int) $ffi->vod_upload_result_retries($r),
                 $ffi->vod_upload_result_elapsed_ms($r) / 1000.0,
+                (int) $ffi->vod_upload_result_concurrency_peak($r),
             );
         } finally {
             $ffi->vod_upload_result_free($r);

@@ -27,7 +27,8 @@ pub(crate) struct ClientArgs {
     /// Bytes per part: 524288 or 1048576 [default: 1048576].
     #[arg(long, value_name = "BYTES")]
     part_size: Option<String>,
-    /// Parts in flight at once, 1 to 64 [default: 4].
+    /// Parts in flight: auto (measured and adjusted as the upload goes) or a fixed 1 to 64
+    /// [default: auto].
     #[arg(long, value_name = "N")]
     concurrency: Option<String>,
     /// Tries per request, the first included, 1 to 100; 1 means no retries [default: 5].

@@ -154,6 +154,7 @@ pub(crate) fn result_json(r: &UploadResult) -> serde_json::Value {
         "parts_skipped": r.parts_skipped,
         "bytes_sent": r.bytes_sent,
         "retries": r.retries,
+        "concurrency_peak": r.concurrency_peak,
         "elapsed_ms": r.elapsed.as_millis() as u64,
     })
 }

@@ -29,7 +29,7 @@ fn progress_is_monotonic_and_reaches_the_total() {
     let dir = tempfile::tempdir().unwrap();
     let file = random_file(dir.path(), "p.mp4", 9 * MIB + 3, 1);
     let emu = emulator();
-    let client = client_for(&emu, |o| o.concurrency = 4);
+    let client = client_for(&emu, |o| o.concurrency = vodupload::Concurrency::Fixed(4));
     let seen: Mutex<Vec<Progress>> = Mutex::new(Vec::new());
     let progress = |p: Progress| {
         seen.lock().unwrap().push(p);
@@ -62,7 +62,7 @@ fn cancel_from_progress_then_resume() {
     let dir = tempfile::tempdir().unwrap();
     let file = random_file(dir.path(), "c.mp4", 12 * MIB, 2);
     let emu = emulator();
-    let client = client_for(&emu, |o| o.concurrency = 2);
+    let client = client_for(&emu, |o| o.concurrency = vodupload::Concurrency::Fixed(2));
     let calls = AtomicUsize::new(0);
     let stop_after_four =
         |p: Progress| p.phase == Phase::Hashing || calls.fetch_add(1, Ordering::SeqCst) < 4;
@@ -179,7 +179,7 @@ fn a_file_that_changes_mid_upload_is_refused() {
 fn eight_threads_share_one_client() {
     let dir = tempfile::tempdir().unwrap();
     let emu = emulator();
-    let client = client_for(&emu, |o| o.concurrency = 2);
+    let client = client_for(&emu, |o| o.concurrency = vodupload::Concurrency::Fixed(2));
     let files: Vec<PathBuf> = (0..8)
         .map(|i| random_file(dir.path(), &format!("t{i}.mp4"), MIB * (i + 1) + i, 10 + i))
         .collect();
@@ -360,7 +360,7 @@ fn a_resume_with_the_cache_reads_nothing_before_sending() {
     let cache = dir.path().join("fp");
     let client = client_for(&emu, |o| {
         o.fingerprint_cache = Some(cache.clone());
-        o.concurrency = 2;
+        o.concurrency = vodupload::Concurrency::Fixed(2);
     });
     let calls = AtomicUsize::new(0);
     let stop_after_five =
@@ -400,4 +400,48 @@ fn a_resume_with_the_cache_reads_nothing_before_sending() {
     );
     assert!(r.parts_skipped >= 4, "{r:?}");
     assert_eq!(sha1_url(&r.url, None), sha1_file(&file));
+}
+
+/// With the "auto" concurrency (the default) over a link with latency, the client grows the
+/// number of parts in flight from one, reports it in progress, and records its peak; a fixed
+/// number is never exceeded.
+#[test]
+fn auto_concurrency_grows_over_a_slow_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = random_file(dir.path(), "auto.mp4", 40 * MIB, 71);
+    let emu = Emulator::start(EmulatorConfig {
+        rate_limit: false,
+        faults: Faults {
+            latency_ms: 40,
+            ..Faults::default()
+        },
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    let client = client_for(&emu, |o| o.concurrency = vodupload::Concurrency::Auto);
+    let seen: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+    let progress = |p: Progress| {
+        if p.phase == Phase::Uploading {
+            seen.lock().unwrap().push(p.concurrency);
+        }
+        true
+    };
+    let r = upload_with(&client, &file, &progress).unwrap();
+    let seen = seen.into_inner().unwrap();
+    assert_eq!(
+        seen.first(),
+        Some(&1),
+        "auto starts with one part: {seen:?}"
+    );
+    assert!(
+        r.concurrency_peak >= 4 && seen.iter().any(|&c| c >= 4),
+        "40 ms per answer: more than one part in flight pays; peak {}, reports {seen:?}",
+        r.concurrency_peak
+    );
+    assert_eq!(sha1_url(&r.url, None), sha1_file(&file));
+
+    let fixed = client_for(&emu, |o| o.concurrency = vodupload::Concurrency::Fixed(3));
+    let other = random_file(dir.path(), "fixed.mp4", 12 * MIB, 72);
+    let r = upload_with(&fixed, &other, &no_progress).unwrap();
+    assert!((1..=3).contains(&r.concurrency_peak), "{r:?}");
 }

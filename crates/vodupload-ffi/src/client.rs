@@ -203,7 +203,8 @@ pub unsafe extern "C" fn vod_client_set_part_size(
     }
 }
 
-/// Sets how many parts one `vod_upload_file*` call sends at once: 1 to 64 (default 4).
+/// Sets how many parts one `vod_upload_file*` call sends at once: a fixed 1 to 64. The default is
+/// "auto" (see `vod_client_set_concurrency_auto`).
 ///
 /// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (out of range).
 #[unsafe(no_mangle)]
@@ -212,6 +213,24 @@ pub unsafe extern "C" fn vod_client_set_concurrency(client: *mut vod_client, n: 
         set("vod_client_set_concurrency", client, "concurrency", || {
             Ok(Value::Int(n.into()))
         })
+    }
+}
+
+/// Lets the client choose how many parts are in flight (the default): it starts with one, grows
+/// while throughput rises (doubling each round trip), settles where it stops rising (the link,
+/// the server or the service's rate is the limit), backs off on timeouts, network errors and
+/// 4400, and shares that window among all the uploads of this client. See docs/concurrency.md.
+///
+/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vod_client_set_concurrency_auto(client: *mut vod_client) -> vod_status {
+    unsafe {
+        set(
+            "vod_client_set_concurrency_auto",
+            client,
+            "concurrency",
+            || Ok(Value::Text("auto")),
+        )
     }
 }
 

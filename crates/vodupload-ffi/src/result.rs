@@ -117,6 +117,15 @@ pub unsafe extern "C" fn vod_upload_result_retries(r: *const vod_upload_result) 
     read("vod_upload_result_retries", r, 0, |r| r.result.retries)
 }
 
+/// The most parts the upload had in flight at once (with the "auto" concurrency, how far it
+/// went). 0 if `r` is NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vod_upload_result_concurrency_peak(r: *const vod_upload_result) -> usize {
+    read("vod_upload_result_concurrency_peak", r, 0, |r| {
+        r.result.concurrency_peak
+    })
+}
+
 /// Milliseconds from the start of the upload (hashing included) to its finish. 0 if `r` is NULL.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_upload_result_elapsed_ms(r: *const vod_upload_result) -> u64 {

@@ -170,7 +170,7 @@ mod tests {
                 .contains("part size")
         );
         let mut o = ClientOptions::default();
-        o.concurrency = 0;
+        o.concurrency = crate::Concurrency::Fixed(0);
         assert!(
             Client::new(creds(), o)
                 .unwrap_err()

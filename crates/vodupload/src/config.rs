@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::concurrency::Concurrency;
 use crate::error::Result;
 use crate::pacing::RateLimits;
 use crate::plan::DEFAULT_PART_SIZE;
@@ -16,7 +17,6 @@ pub const DEFAULT_ENDPOINT: &str = "https://vod2.qcloud.com/v2/index.php";
 pub const DEFAULT_EVENTS_ENDPOINT: &str = "https://vod.api.qcloud.com/v2/index.php";
 /// Any region works for uploads; `gz` is the documented default (docs/protocol.md).
 pub const DEFAULT_REGION: &str = "gz";
-pub const DEFAULT_CONCURRENCY: usize = 4;
 /// Upper bound on parallel parts: beyond this a single client only contends with itself.
 pub const MAX_CONCURRENCY: usize = 64;
 /// Upper bound on tries per request: past this, a failure is not passing.
@@ -36,8 +36,9 @@ pub struct ClientOptions {
     pub region: String,
     /// 524288 or 1048576 bytes.
     pub part_size: u64,
-    /// Parts in flight at once (1..=64).
-    pub concurrency: usize,
+    /// Parts in flight: [`Concurrency::Auto`] (the default) measures what the path takes and
+    /// adjusts, shared by the client's uploads; [`Concurrency::Fixed`] sends 1 to 64 per upload.
+    pub concurrency: Concurrency,
     /// Tries per request, the first included (1..=100).
     pub max_attempts: u32,
     /// First retry delay; doubles per retry up to `retry_max_delay`, with jitter.
@@ -68,7 +69,7 @@ impl Default for ClientOptions {
             endpoint: DEFAULT_ENDPOINT.to_owned(),
             region: DEFAULT_REGION.to_owned(),
             part_size: DEFAULT_PART_SIZE,
-            concurrency: DEFAULT_CONCURRENCY,
+            concurrency: Concurrency::Auto,
             max_attempts: 5,
             retry_base_delay: Duration::from_millis(250),
             retry_max_delay: Duration::from_secs(8),
@@ -117,7 +118,7 @@ impl ClientOptions {
             "endpoint" => self.endpoint = check_endpoint(settings::text(name, v)?)?,
             "region" => self.region = check_region(settings::text(name, v)?)?,
             "part_size" => self.part_size = check_part_size(settings::integer(name, v)?)?,
-            "concurrency" => self.concurrency = check_concurrency(settings::integer(name, v)?)?,
+            "concurrency" => self.concurrency = parse_concurrency(v)?,
             "max_attempts" => self.max_attempts = check_attempts(settings::integer(name, v)?)?,
             "retry_base_delay" | "retry_max_delay" => {
                 let d = check_duration(name, settings::seconds(name, v)?, MAX_RETRY_DELAY)?;
@@ -167,7 +168,9 @@ impl ClientOptions {
         check_events_endpoint(&self.events_endpoint)?;
         check_region(&self.region)?;
         check_part_size(self.part_size.into())?;
-        check_concurrency(self.concurrency as i128)?;
+        if let Concurrency::Fixed(n) = self.concurrency {
+            check_concurrency(n as i128)?;
+        }
         check_attempts(self.max_attempts.into())?;
         for (name, d, max) in [
             ("retry_base_delay", self.retry_base_delay, MAX_RETRY_DELAY),
@@ -215,6 +218,22 @@ fn check_part_size(n: i128) -> Result<u64> {
         .ok()
         .filter(|v| crate::plan::ALLOWED_PART_SIZES.contains(v))
         .ok_or_else(|| crate::plan::part_size_error(n))
+}
+
+/// `auto`, or a count.
+fn parse_concurrency(v: &Value<'_>) -> Result<Concurrency> {
+    if let Value::Text(t) = v {
+        if t.trim().eq_ignore_ascii_case("auto") {
+            return Ok(Concurrency::Auto);
+        }
+    }
+    let n = settings::integer("concurrency", v).map_err(|_| {
+        crate::Error::invalid_input(format!(
+            "concurrency must be auto or a number of parts from 1 to {MAX_CONCURRENCY}, not {}",
+            settings::describe(v)
+        ))
+    })?;
+    check_concurrency(n).map(Concurrency::Fixed)
 }
 
 fn check_concurrency(n: i128) -> Result<usize> {
@@ -303,7 +322,7 @@ mod tests {
         }
         let e = o.set("concurrency", Value::Int(0)).unwrap_err();
         direct = ClientOptions::default();
-        direct.concurrency = 0;
+        direct.concurrency = Concurrency::Fixed(0);
         assert_eq!(e.to_string(), direct.validate().unwrap_err().to_string());
         assert_eq!(
             o.set("max_attempts", Value::Int(1 << 40))

@@ -14,6 +14,7 @@ mod answer_json;
 mod body;
 mod cache;
 mod client;
+pub mod concurrency;
 pub mod config;
 pub mod credentials;
 pub mod error;
@@ -33,6 +34,7 @@ mod transport;
 mod upload;
 
 pub use client::Client;
+pub use concurrency::Concurrency;
 pub use config::ClientOptions;
 pub use credentials::Credentials;
 pub use error::{Error, ErrorKind, Result, ServerError};

@@ -19,6 +19,10 @@ pub struct Progress {
     pub phase: Phase,
     pub done: u64,
     pub total: u64,
+    /// While uploading, how many parts the upload may have in flight now (with
+    /// [`Concurrency::Auto`](crate::Concurrency::Auto), what it has chosen so far); 0 while
+    /// hashing.
+    pub concurrency: usize,
 }
 
 /// A progress callback: return `false` to stop the upload (it then fails with

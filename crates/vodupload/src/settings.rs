@@ -156,6 +156,11 @@ pub const RESULT_FIELDS: &[Setting] = &[
         Kind::Seconds,
         "time from the start of hashing to the end of FinishUpload",
     ),
+    setting(
+        "concurrency_peak",
+        Kind::Integer,
+        "the most parts this upload had in flight at once",
+    ),
 ];
 
 /// The option `name` of `list`, or the error naming the ones that exist.
@@ -169,16 +174,23 @@ pub(crate) fn find(list: &'static [Setting], name: &str, what: &str) -> Result<&
     })
 }
 
-fn wrong_type(name: &str, expected: &str, value: &Value<'_>) -> Error {
-    let got = match value {
+/// A value as messages show it.
+pub(crate) fn describe(value: &Value<'_>) -> String {
+    match value {
         Value::Text(t) => format!("{t:?}"),
         Value::Int(n) => n.to_string(),
         Value::Float(f) => f.to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Path(p) => format!("the path {}", p.display()),
         Value::Default => "no value".to_owned(),
-    };
-    Error::invalid_input(format!("{name} must be {expected}, not {got}"))
+    }
+}
+
+fn wrong_type(name: &str, expected: &str, value: &Value<'_>) -> Error {
+    Error::invalid_input(format!(
+        "{name} must be {expected}, not {}",
+        describe(value)
+    ))
 }
 
 /// A whole number; the caller's rule decides the range.

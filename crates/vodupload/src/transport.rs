@@ -5,13 +5,14 @@
 //! retry can always send it again.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ureq::Agent;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 use crate::body::{BodyReader, PartBody};
+use crate::concurrency::Window;
 use crate::config::{ClientOptions, MAX_CONCURRENCY};
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
@@ -62,6 +63,9 @@ pub(crate) struct Request<'a> {
     pub what: &'a str,
     /// The largest answer accepted, in bytes.
     pub answer_limit: u64,
+    /// Counts the attempts that timed out, lost their connection or were refused for the rate
+    /// (4400): the concurrency window's congestion signal, even when a retry then succeeds.
+    pub congested: Option<&'a AtomicU32>,
 }
 
 impl<'a> Request<'a> {
@@ -74,6 +78,7 @@ impl<'a> Request<'a> {
             body: None,
             what: "",
             answer_limit: SMALL_ANSWER_LIMIT,
+            congested: None,
         }
     }
 
@@ -169,6 +174,8 @@ pub(crate) struct Transport {
     credentials: Credentials,
     options: ClientOptions,
     pacer: Arc<Pacer>,
+    /// The parts in flight of every upload with [`Concurrency::Auto`](crate::Concurrency).
+    window: Window,
     /// Seconds to add to the local clock, learnt from the server's Date header after a 4500.
     clock_offset: AtomicI64,
 }
@@ -213,6 +220,7 @@ impl Transport {
             .build();
         let pacer = Pacer::shared(&endpoint.url, credentials.secret_id(), options.rate_limits);
         Ok(Arc::new(Transport {
+            window: Window::new(),
             agent: config.new_agent(),
             endpoint,
             events_endpoint,
@@ -225,6 +233,10 @@ impl Transport {
 
     pub(crate) fn options(&self) -> &ClientOptions {
         &self.options
+    }
+
+    pub(crate) fn window(&self) -> &Window {
+        &self.window
     }
 
     /// Sends `req` until it succeeds, fails for good, or the attempts run out; `parse` checks each
@@ -278,6 +290,11 @@ impl Transport {
                 Err(e) => e,
             };
             log::debug!("{action} {what} attempt {attempt}: failed in {elapsed} ms: {err}");
+            if let Some(c) = req.congested {
+                if is_congestion(&err) {
+                    c.fetch_add(1, Ordering::Relaxed);
+                }
+            }
             if !err.is_transient() || attempt >= max {
                 return Err(if attempt > 1 && err.is_transient() {
                     err.with_context(format!("{} failed after {attempt} attempts", req.name()))
@@ -423,6 +440,12 @@ impl Transport {
         // parts that failed together do not retry together.
         Duration::from_millis(exp / 2 + rand::random_range(0..=exp / 2))
     }
+}
+
+/// Whether `e` says too much was in flight: a timeout, a lost connection, or the service's 4400.
+pub(crate) fn is_congestion(e: &Error) -> bool {
+    matches!(e.kind(), ErrorKind::Timeout | ErrorKind::Network)
+        || e.server().is_some_and(|s| s.code == 4400)
 }
 
 pub(crate) fn cancelled() -> Error {

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,7 @@ use md5_lanes::MAX_LANES;
 
 use crate::body::PartBody;
 use crate::cache::{FileIdentity, FingerprintCache};
+use crate::concurrency::{Concurrency, Outcome};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fingerprint::{self, Fingerprint};
 use crate::options::UploadOptions;
@@ -60,6 +61,8 @@ pub struct UploadResult {
     /// Requests sent again after a transient failure.
     pub retries: u64,
     pub elapsed: Duration,
+    /// The most parts this upload had in flight at once.
+    pub concurrency_peak: usize,
 }
 
 /// An upload between InitUpload and FinishUpload.
@@ -83,6 +86,11 @@ pub struct Upload {
     bytes_done: AtomicU64,
     bytes_sent: AtomicU64,
     retries: AtomicU64,
+    /// Parts this upload has in flight now, the most it had, and how many it may have (the fixed
+    /// number, or what the client's window allows).
+    in_flight: AtomicUsize,
+    in_flight_peak: AtomicUsize,
+    chosen: AtomicUsize,
     /// Serialises progress callbacks, so reported values only ever grow.
     progress_lock: Mutex<()>,
     cancel: CancelToken,
@@ -135,6 +143,7 @@ impl Upload {
             phase: Phase::Hashing,
             done: 0,
             total: size,
+            concurrency: 0,
         });
         let plan = PartPlan::new(size, part_size)?;
         let cached = cache.as_ref().and_then(|(c, id)| c.load(id, part_size));
@@ -149,6 +158,7 @@ impl Upload {
                     phase: Phase::Hashing,
                     done: size,
                     total: size,
+                    concurrency: 0,
                 });
                 (fp.sha1, Arc::new(PartMd5s::from_hex(&fp.part_md5)))
             }
@@ -160,6 +170,7 @@ impl Upload {
                             phase: Phase::Hashing,
                             done,
                             total: size,
+                            concurrency: 0,
                         })
                 })?;
                 log::debug!(
@@ -220,6 +231,9 @@ impl Upload {
             bytes_done: AtomicU64::new(0),
             bytes_sent: AtomicU64::new(0),
             retries,
+            in_flight: AtomicUsize::new(0),
+            in_flight_peak: AtomicUsize::new(0),
+            chosen: AtomicUsize::new(0),
             progress_lock: Mutex::new(()),
             cancel,
             started,
@@ -363,24 +377,41 @@ impl Upload {
     /// through the parts one by one hashes each byte once at the lanes' speed.
     pub fn upload_part(&self, index: usize) -> Result<()> {
         self.send_part(index, None, &|| self.cancel.is_cancelled())
+            .map(|_| ())
     }
 
-    /// Sends every needed part, `concurrency` at a time (the client's setting when None). A new part
-    /// starts as soon as any finishes. `progress` gets [`Phase::Uploading`] reports.
+    /// Sends every needed part: `concurrency` at a time when given, else as the client's
+    /// [`Concurrency`] setting says (with `Auto`, as many as the client's shared window allows,
+    /// which it adjusts as parts are answered). A new part starts as soon as any finishes.
+    /// `progress` gets [`Phase::Uploading`] reports.
     ///
     /// A sender that meets a part whose MD5 is unknown takes it with up to seven more such parts,
     /// hashes them side by side in lanes at its own (normal) priority, sends the first and leaves
     /// the rest, MD5s known, to whichever sender is free first.
     pub fn upload_parts(&self, concurrency: Option<usize>, progress: ProgressFn<'_>) -> Result<()> {
         let needed = self.parts_needed();
+        let mode = match concurrency {
+            Some(n) => Concurrency::Fixed(n.clamp(1, crate::config::MAX_CONCURRENCY)),
+            None => self.transport.options().concurrency,
+        };
+        let window = match mode {
+            Concurrency::Auto => Some(self.transport.window()),
+            Concurrency::Fixed(_) => None,
+        };
+        let chosen = match mode {
+            Concurrency::Fixed(n) => n,
+            Concurrency::Auto => self.transport.window().limit(),
+        };
+        self.chosen.store(chosen, Ordering::SeqCst);
         self.report(progress, 0);
         if needed.is_empty() {
             return Ok(());
         }
-        let workers = concurrency
-            .unwrap_or(self.transport.options().concurrency)
-            .clamp(1, crate::config::MAX_CONCURRENCY)
-            .min(needed.len());
+        let workers = match mode {
+            Concurrency::Fixed(n) => n,
+            Concurrency::Auto => crate::concurrency::MAX_LIMIT,
+        }
+        .min(needed.len());
         let next = AtomicUsize::new(0);
         let hashed: Mutex<VecDeque<usize>> = Mutex::new(VecDeque::new());
         let failed = AtomicBool::new(false);
@@ -407,11 +438,30 @@ impl Upload {
                         if stop() {
                             return;
                         }
+                        // With auto, wait for room in the client's window first.
+                        let permit = match window {
+                            Some(w) => match w.acquire(&stop) {
+                                Some(p) => {
+                                    self.chosen.store(w.limit(), Ordering::SeqCst);
+                                    Some(p)
+                                }
+                                None => return,
+                            },
+                            None => None,
+                        };
                         let sent = match next_part() {
-                            Ok(None) => return,
-                            Ok(Some(index)) => self.send_part(index, Some(progress), &stop),
+                            Ok(None) => {
+                                if let Some(p) = permit {
+                                    p.done(Outcome::Other);
+                                }
+                                return;
+                            }
+                            Ok(Some(index)) => self.send_counted(index, progress, &stop),
                             Err(e) => Err(e),
                         };
+                        if let Some(p) = permit {
+                            p.done(outcome_of(&sent));
+                        }
                         if let Err(e) = sent {
                             let mut slot = lock(&first_error);
                             // A worker stopped because another failed reports "cancelled"; keep
@@ -439,6 +489,20 @@ impl Upload {
             None if self.cancel.is_cancelled() => Err(cancelled()),
             None => Ok(()),
         }
+    }
+
+    /// [`Upload::send_part`], counting this upload's parts in flight.
+    fn send_counted(
+        &self,
+        index: usize,
+        progress: ProgressFn<'_>,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Sent> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.in_flight_peak.fetch_max(now, Ordering::SeqCst);
+        let sent = self.send_part(index, Some(progress), stop);
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        sent
     }
 
     /// The next parts of `needed` for one sender: one part whose MD5 is known, or a run of up to
@@ -470,7 +534,7 @@ impl Upload {
         index: usize,
         progress: Option<ProgressFn<'_>>,
         stop: &dyn Fn() -> bool,
-    ) -> Result<()> {
+    ) -> Result<Sent> {
         let part = self.plan.part(index).ok_or_else(|| {
             Error::invalid_input(format!(
                 "part index {index} is out of range: the file has {} parts",
@@ -478,7 +542,7 @@ impl Upload {
             ))
         })?;
         if !self.part_needed(index) {
-            return Ok(());
+            return Ok(Sent::default());
         }
         if stop() {
             return Err(cancelled());
@@ -512,9 +576,11 @@ impl Upload {
             ("dataMd5".to_owned(), md5),
         ];
         let what = format!("part {index} (offset {})", part.offset);
+        let congested = AtomicU32::new(0);
         let request = Request {
             body: Some(body),
             what: &what,
+            congested: Some(&congested),
             ..Request::upload("UploadPart", &params)
         };
         self.transport
@@ -529,7 +595,10 @@ impl Upload {
         {
             self.add_done(progress, part.len);
         }
-        Ok(())
+        Ok(Sent {
+            bytes: part.len,
+            congested: congested.load(Ordering::SeqCst) > 0,
+        })
     }
 
     /// Computes the MD5s of `batch` (at most eight parts) that are not known yet, side by side in
@@ -567,12 +636,7 @@ impl Upload {
         let failure: Mutex<Option<Error>> = Mutex::new(None);
         // Hashing is all CPU: more threads than cores would only add buffers.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let workers = self
-            .transport
-            .options()
-            .concurrency
-            .min(cores)
-            .min(groups.len());
+        let workers = cores.min(groups.len());
         std::thread::scope(|s| {
             for _ in 0..workers {
                 s.spawn(|| {
@@ -637,6 +701,7 @@ impl Upload {
             phase: Phase::Uploading,
             done,
             total: self.plan.file_size,
+            concurrency: self.chosen.load(Ordering::SeqCst),
         });
         if !go_on {
             log::info!("the progress callback asked to stop the upload");
@@ -733,6 +798,7 @@ impl Upload {
             bytes_sent: self.bytes_sent.load(Ordering::SeqCst),
             retries: self.retries.load(Ordering::SeqCst),
             elapsed: self.started.elapsed(),
+            concurrency_peak: self.in_flight_peak.load(Ordering::SeqCst),
         })
     }
 
@@ -771,6 +837,26 @@ impl Upload {
             return Err(changed(&self.path));
         }
         Ok(())
+    }
+}
+
+/// What sending one part did, for the concurrency window.
+#[derive(Debug, Default, Clone, Copy)]
+struct Sent {
+    /// Part bytes the server confirmed; 0 when the part needed nothing.
+    bytes: u64,
+    /// Some attempt timed out, lost its connection or was refused for the rate.
+    congested: bool,
+}
+
+/// The signal a part's fate gives the concurrency window.
+fn outcome_of(sent: &Result<Sent>) -> Outcome {
+    match sent {
+        Ok(s) if s.congested => Outcome::Congested,
+        Ok(s) if s.bytes > 0 => Outcome::Sent { bytes: s.bytes },
+        Ok(_) => Outcome::Other,
+        Err(e) if crate::transport::is_congestion(e) => Outcome::Congested,
+        Err(_) => Outcome::Other,
     }
 }
 

@@ -69,7 +69,7 @@ pub(crate) struct BenchArgs {
     #[arg(long)]
     https: bool,
     /// Parts in flight at once.
-    #[arg(long, default_value_t = vodupload::config::DEFAULT_CONCURRENCY)]
+    #[arg(long, default_value_t = 4)]
     concurrency: usize,
     /// 524288 or 1048576.
     #[arg(long, default_value_t = vodupload::plan::DEFAULT_PART_SIZE)]

@@ -269,6 +269,7 @@ mod tests {
                 phase,
                 done,
                 total: 300,
+                concurrency: 0,
             })
         };
         for done in [0, 100, 200, 300] {
@@ -312,6 +313,7 @@ mod tests {
                     phase: Phase::Hashing,
                     done,
                     total,
+                    concurrency: 0,
                 });
             }
             drop(rec);
