@@ -10,6 +10,7 @@ import inspect
 import json
 import os
 import sys
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -105,13 +106,13 @@ def test_options_hide_nothing_secret_but_the_proxy_password() -> None:
 
 
 SERVER_FIELD = {
-    "name": "file_name",
-    "file_type": "file_type",
+    "name": "fileName",
+    "file_type": "fileType",
     "tags": "tags",
-    "class_id": "class_id",
-    "transcode": "is_transcode",
-    "screenshot": "is_screenshot",
-    "watermark": "is_watermark",
+    "class_id": "classId",
+    "transcode": "isTranscode",
+    "screenshot": "isScreenshot",
+    "watermark": "isWatermark",
 }
 VALID_UPLOAD: dict[str, tuple[Any, object]] = {
     "name": ("clip one", "clip one"),
@@ -125,10 +126,13 @@ VALID_UPLOAD: dict[str, tuple[Any, object]] = {
 
 
 def received(emu: vodupload.Emulator, file_id: str) -> dict[str, Any]:
-    """What the emulator's InitUpload received for a finished file (its state on disk)."""
-    meta = Path(emu.state_dir) / "files" / file_id / "meta.json"
-    session: dict[str, Any] = json.loads(meta.read_text())["session"]
-    return session
+    """What the emulator's InitUpload received for a finished file, from its inspector's JSON."""
+    base = emu.endpoint.rsplit("/v2/index.php", 1)[0]
+    with urllib.request.urlopen(f"{base}/_emulator/state", timeout=10) as answer:
+        state = json.loads(answer.read())
+    found: list[dict[str, Any]] = [f for f in state["files"] if f["fileId"] == file_id]
+    assert found, f"{file_id} is not among the emulator's finished files"
+    return found[0]
 
 
 def test_every_upload_option_is_a_keyword_and_reaches_the_server(
@@ -190,7 +194,7 @@ def test_fingerprint_cache_is_used(tmp_path: Path, make_file: MakeFile) -> None:
     "options, message",
     [
         ({"part_size": 2.0}, "part_size must be an int, not float"),
-        ({"concurrency": True}, "concurrency must be an int, not bool"),
+        ({"concurrency": True}, "concurrency must be an int or \"auto\", not bool"),
         ({"request_timeout": "10"}, "request_timeout must be a number of seconds"),
         ({"connect_timeout": False}, "connect_timeout must be a number of seconds"),
         ({"endpoint": b"http://x/"}, "endpoint must be a str, not bytes"),
@@ -201,3 +205,19 @@ def test_wrong_python_types_are_type_errors(options: dict[str, Any], message: st
     with pytest.raises(TypeError) as info:
         vodupload.Client("AKIDparity", "k", **options)
     assert str(info.value).startswith(message)
+
+
+def test_concurrency_is_auto_by_default_or_fixed(emu: vodupload.Emulator, tmp_path: Path) -> None:
+    auto = client_for(emu, concurrency="auto")
+    assert vodupload.Client(emu.secret_id, emu.secret_key).concurrency == "auto"
+    path = tmp_path / "auto.mp4"
+    path.write_bytes(os.urandom(3 * 1048576 + 5))
+    r = auto.upload(path)
+    assert 1 <= r.concurrency_peak <= 64 and r.to_dict()["concurrency_peak"] == r.concurrency_peak
+    fixed = client_for(emu, concurrency=2)
+    assert fixed.concurrency == 2
+    other = tmp_path / "fixed.mp4"
+    other.write_bytes(os.urandom(3 * 1048576 + 6))
+    assert 1 <= fixed.upload(other).concurrency_peak <= 2
+    with pytest.raises(ValueError, match='concurrency must be auto or a number of parts from 1 to 64, not "lots"'):
+        client_for(emu, concurrency="lots")

@@ -16,7 +16,7 @@ import datetime
 import os
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar, Union
+from typing import Any, Literal, TypeVar, Union
 
 from ._vodupload import CancelToken, Client, Event, Upload, UploadResult
 
@@ -211,7 +211,7 @@ class AsyncUpload:
         await call.run(lambda: self._upload.upload_part(index))
 
     async def upload_parts(
-        self, *, concurrency: int | None = None, progress: ProgressCallback | None = None
+        self, *, concurrency: int | Literal["auto"] | None = None, progress: ProgressCallback | None = None
     ) -> None:
         """Sends every needed part, ``concurrency`` at a time (default: the client's).
 
@@ -246,7 +246,7 @@ class AsyncClient:
         endpoint: str | None = None,
         region: str | None = None,
         part_size: int | None = None,
-        concurrency: int | None = None,
+        concurrency: int | Literal["auto"] | None = None,
         max_attempts: int | None = None,
         retry_base_delay: _Seconds | None = None,
         retry_max_delay: _Seconds | None = None,

@@ -115,6 +115,10 @@ class UploadResult:
     def elapsed(self) -> float:
         """Seconds from the start of hashing to the end of FinishUpload."""
 
+    @property
+    def concurrency_peak(self) -> int:
+        """The most parts the upload had in flight at once."""
+
     def to_dict(self) -> dict[str, str | int | float | bool]:
         """The fields as a plain dict, keyed by the names of ``RESULT_FIELDS``."""
 
@@ -136,7 +140,7 @@ class Client:
         endpoint: str | None = None,
         region: str | None = None,
         part_size: int | None = None,
-        concurrency: int | None = None,
+        concurrency: int | Literal["auto"] | None = None,
         max_attempts: int | None = None,
         retry_base_delay: _Seconds | None = None,
         retry_max_delay: _Seconds | None = None,
@@ -170,7 +174,7 @@ class Client:
         """Part size in bytes."""
 
     @property
-    def concurrency(self) -> int:
+    def concurrency(self) -> int | Literal["auto"]:
         """Parts in flight at once per upload."""
 
     def upload(
@@ -287,7 +291,7 @@ class Upload:
         """Sends part ``index`` (with retries; GIL released). No-op if no longer needed."""
 
     def upload_parts(
-        self, *, concurrency: int | None = None, progress: _ProgressCallback | None = None
+        self, *, concurrency: int | Literal["auto"] | None = None, progress: _ProgressCallback | None = None
     ) -> None:
         """Sends every needed part in parallel (GIL released)."""
 

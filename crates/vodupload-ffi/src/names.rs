@@ -31,6 +31,7 @@ pub(crate) unsafe fn option_value<'a>(
 fn kind_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Integer => "integer\0",
+        Kind::IntegerOrAuto => "integer_or_auto\0",
         Kind::Seconds => "seconds\0",
         Kind::Bool => "bool\0",
         Kind::Text => "text\0",
@@ -95,8 +96,8 @@ pub extern "C" fn vod_upload_result_field_name(index: usize) -> *const c_char {
 
 /// The kind of client option `index` (as `vod_client_option_name`), or NULL past the end:
 /// "integer", "seconds" (fractions allowed), "bool" ("true"/"false"), "text", "url", "path"
-/// (bytes as on the file system), "text_list" (one item per set). "concurrency" also takes
-/// "auto". A static string: never free it. Thread-safe.
+/// (bytes as on the file system), "text_list" (one item per set), "integer_or_auto" (a number
+/// or "auto"). A static string: never free it. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn vod_client_option_kind(index: usize) -> *const c_char {
     kind_at("vod_client_option_kind", CLIENT_OPTIONS, index)

@@ -106,6 +106,8 @@ pub struct UploadResult {
     retries: u64,
     /// Seconds from the start of hashing to the end of FinishUpload.
     elapsed: f64,
+    /// The most parts the upload had in flight at once.
+    concurrency_peak: usize,
 }
 
 impl From<vodupload::UploadResult> for UploadResult {
@@ -122,6 +124,7 @@ impl From<vodupload::UploadResult> for UploadResult {
             bytes_sent: r.bytes_sent,
             retries: r.retries,
             elapsed: r.elapsed.as_secs_f64(),
+            concurrency_peak: r.concurrency_peak,
         }
     }
 }
@@ -142,12 +145,13 @@ impl UploadResult {
         d.set_item("bytes_sent", self.bytes_sent)?;
         d.set_item("retries", self.retries)?;
         d.set_item("elapsed", self.elapsed)?;
+        d.set_item("concurrency_peak", self.concurrency_peak)?;
         Ok(d)
     }
 
     fn __repr__(&self) -> String {
         format!(
-            "UploadResult(file_id={}, url={}, instant={}, parts_total={}, parts_uploaded={}, parts_skipped={}, bytes_sent={}, retries={}, file_size={}, elapsed={:.3})",
+            "UploadResult(file_id={}, url={}, instant={}, parts_total={}, parts_uploaded={}, parts_skipped={}, bytes_sent={}, retries={}, file_size={}, elapsed={:.3}, concurrency_peak={})",
             py_str(&self.file_id),
             py_str(&self.url),
             py_bool(self.instant),
@@ -157,7 +161,8 @@ impl UploadResult {
             self.bytes_sent,
             self.retries,
             self.file_size,
-            self.elapsed
+            self.elapsed,
+            self.concurrency_peak
         )
     }
 }
@@ -328,10 +333,10 @@ impl Client {
         self.inner.options().part_size
     }
 
-    /// Parts in flight at once per upload.
+    /// Parts in flight: ``"auto"`` (measured and adjusted as uploads go) or a fixed number.
     #[getter]
-    fn concurrency(&self) -> usize {
-        self.inner.options().concurrency
+    fn concurrency<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        options::concurrency_value(py, self.inner.options().concurrency)
     }
 
     /// Uploads a file in one call: hash it, InitUpload, send the parts the server lacks in
@@ -601,7 +606,10 @@ impl Client {
             py_str(&o.endpoint),
             py_str(&o.region),
             o.part_size,
-            o.concurrency
+            match o.concurrency {
+                vodupload::Concurrency::Fixed(n) => n.to_string(),
+                _ => py_str("auto"),
+            }
         )
     }
 }
@@ -730,7 +738,7 @@ impl Upload {
         concurrency: Option<Bound<'py, PyAny>>,
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<()> {
-        // The client option's rule (1 to 64) and message, applied to this call's value.
+        // The client option's rule ("auto" or 1 to 64) and message, applied to this call's value.
         let concurrency = match concurrency.filter(|c| !c.is_none()) {
             Some(c) => {
                 let mut o = ClientOptions::default();

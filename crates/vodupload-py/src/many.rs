@@ -33,6 +33,7 @@ impl Totals {
             phase: p.phase,
             done,
             total,
+            concurrency: p.concurrency,
         }
     }
 }

@@ -68,6 +68,14 @@ fn convert(name: &str, kind: Kind, v: Option<&Bound<'_, PyAny>>) -> PyResult<Own
             }
             Owned::Int(v.extract::<i128>()?)
         }
+        // "auto" goes to the core as text, which applies the one rule for both forms.
+        Kind::IntegerOrAuto if v.is_instance_of::<PyString>() => Owned::Text(v.extract()?),
+        Kind::IntegerOrAuto => {
+            if is_bool || !v.hasattr("__index__")? {
+                return Err(wrong_type(name, "an int or \"auto\"", v));
+            }
+            Owned::Int(v.extract::<i128>()?)
+        }
         Kind::Seconds => {
             if v.is_instance_of::<PyDelta>() {
                 Owned::Float(v.call_method0("total_seconds")?.extract()?)
@@ -205,6 +213,17 @@ fn redact_proxy(url: &str) -> String {
     }
 }
 
+/// The concurrency as Python sees it: `"auto"` or an int.
+pub(crate) fn concurrency_value(
+    py: Python<'_>,
+    c: vodupload::Concurrency,
+) -> PyResult<Bound<'_, PyAny>> {
+    Ok(match c {
+        vodupload::Concurrency::Fixed(n) => n.into_pyobject(py)?.into_any(),
+        _ => "auto".into_pyobject(py)?.into_any(),
+    })
+}
+
 /// The value of the client option `name` as Python sees it: durations in seconds, paths as str,
 /// absent ones None, a proxy's password hidden.
 fn client_value(py: Python<'_>, o: &ClientOptions, name: &str) -> PyResult<Option<Py<PyAny>>> {
@@ -213,7 +232,7 @@ fn client_value(py: Python<'_>, o: &ClientOptions, name: &str) -> PyResult<Optio
         "endpoint" => o.endpoint.clone().into_pyobject(py)?.into_any().unbind(),
         "region" => o.region.clone().into_pyobject(py)?.into_any().unbind(),
         "part_size" => o.part_size.into_pyobject(py)?.into_any().unbind(),
-        "concurrency" => o.concurrency.into_pyobject(py)?.into_any().unbind(),
+        "concurrency" => concurrency_value(py, o.concurrency)?.unbind(),
         "max_attempts" => o.max_attempts.into_pyobject(py)?.into_any().unbind(),
         "retry_base_delay" => secs(py, o.retry_base_delay)?,
         "retry_max_delay" => secs(py, o.retry_max_delay)?,

@@ -42,6 +42,8 @@ pub struct Setting {
 #[non_exhaustive]
 pub enum Kind {
     Integer,
+    /// A whole number, or the text `auto`.
+    IntegerOrAuto,
     /// A duration, in seconds (fractions allowed).
     Seconds,
     Bool,
@@ -68,7 +70,7 @@ pub const CLIENT_OPTIONS: &[Setting] = &[
     ),
     setting(
         "concurrency",
-        Kind::Integer,
+        Kind::IntegerOrAuto,
         "parts in flight at once, 1 to 64",
     ),
     setting(

@@ -380,19 +380,23 @@ impl Upload {
             .map(|_| ())
     }
 
-    /// Sends every needed part: `concurrency` at a time when given, else as the client's
-    /// [`Concurrency`] setting says (with `Auto`, as many as the client's shared window allows,
-    /// which it adjusts as parts are answered). A new part starts as soon as any finishes.
+    /// Sends every needed part, as `concurrency` says, or the client's setting when None (with
+    /// [`Concurrency::Auto`], as many as the client's shared window allows, which it adjusts as
+    /// parts are answered). A new part starts as soon as any finishes.
     /// `progress` gets [`Phase::Uploading`] reports.
     ///
     /// A sender that meets a part whose MD5 is unknown takes it with up to seven more such parts,
     /// hashes them side by side in lanes at its own (normal) priority, sends the first and leaves
     /// the rest, MD5s known, to whichever sender is free first.
-    pub fn upload_parts(&self, concurrency: Option<usize>, progress: ProgressFn<'_>) -> Result<()> {
+    pub fn upload_parts(
+        &self,
+        concurrency: Option<Concurrency>,
+        progress: ProgressFn<'_>,
+    ) -> Result<()> {
         let needed = self.parts_needed();
-        let mode = match concurrency {
-            Some(n) => Concurrency::Fixed(n.clamp(1, crate::config::MAX_CONCURRENCY)),
-            None => self.transport.options().concurrency,
+        let mode = match concurrency.unwrap_or(self.transport.options().concurrency) {
+            Concurrency::Fixed(n) => Concurrency::Fixed(n.clamp(1, crate::config::MAX_CONCURRENCY)),
+            auto => auto,
         };
         let window = match mode {
             Concurrency::Auto => Some(self.transport.window()),

@@ -44,6 +44,10 @@ pub(crate) struct FileView {
     pub sha1: String,
     pub tags: Vec<String>,
     pub class_id: Option<i64>,
+    /// The processing InitUpload asked for (`isTranscode`...), as received.
+    pub is_transcode: Option<u8>,
+    pub is_screenshot: Option<u8>,
+    pub is_watermark: Option<u8>,
     pub secret_id: String,
     pub finished_unix: i64,
     pub url: String,
@@ -155,6 +159,9 @@ fn files(app: &App) -> Vec<FileView> {
             sha1: f.meta.file_sha.clone(),
             tags: f.meta.tags.clone(),
             class_id: f.meta.class_id,
+            is_transcode: f.meta.is_transcode,
+            is_screenshot: f.meta.is_screenshot,
+            is_watermark: f.meta.is_watermark,
             secret_id: f.meta.secret_id.clone(),
             finished_unix: f.finished_unix,
         })
