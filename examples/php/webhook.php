@@ -9,8 +9,8 @@
  * the app reads with $client->pullEvents() and acknowledges with $client->confirmEvents(): the
  * callback is the fast path, the queue the reliable one.
  *
- * 1. As the callback endpoint, under php-fpm (with libvodupload preloaded: see the README's FFI
- *    settings) or PHP's built-in server (which, like php-fpm, allows FFI only in preloaded code
+ * 1. As the callback endpoint, under php-fpm (with libvodupload preloaded: see docs/php.md, "Under
+ *    php-fpm") or PHP's built-in server (which, like php-fpm, allows FFI only in preloaded code
  *    unless ffi.enable=1):
  *
  *        VOD_WEBHOOK_TOKEN=$(openssl rand -hex 16) VOD_WEBHOOK_LOG=/var/log/vod-events.jsonl \

@@ -1,4 +1,4 @@
-"""The bad-input table of the README, Python column: one test per row, in the README's order,
+"""The bad-input table (docs/reliability.md), Python column: one test per row, in its order,
 each asserting the exception class and a phrase of its message; the option rows assert the whole
 message, which is the core's (the same text in every face). Inputs the user controls are refused
 before any request reaches the emulator.
@@ -89,7 +89,7 @@ def small_file(tmp_path: Path, name: str = "good.mp4", size: int = 3000) -> Path
     return p
 
 
-# ---- the rows, in the README's order --------------------------------------------------------
+# ---- the rows, in the table's order --------------------------------------------------------
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")

@@ -1,4 +1,4 @@
-"""sign() and string_to_sign() against the known answer in PROTOCOL.md."""
+"""sign() and string_to_sign() against the known answer in docs/protocol.md."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 import vodupload
 
-# The provider's documented example (PROTOCOL.md, "Signature").
+# The provider's documented example (docs/protocol.md, "The signature").
 HOST = "cvm.api.qcloud.com"
 PATH = "/v2/index.php"
 PARAMS = {

@@ -14,7 +14,7 @@ function check(string $what, bool $ok): void {
 check("vod_version() is $version", $ffi->vod_version() === $version);
 check("enum constants", $ffi->VOD_OK === 0 && $ffi->VOD_ERR_AUTH === 4000 && $ffi->VOD_ERR_ABORTED === 5000);
 
-// The signature known answer of PROTOCOL.md, through C arrays built in PHP.
+// The signature known answer (docs/protocol.md), through C arrays built in PHP.
 $kv = ["Action" => "DescribeInstances", "Nonce" => "11886", "Region" => "gz",
        "SecretId" => "AKIDz8krbsJ5yKBZQpn74WFkmLPx3gnPhESA", "Timestamp" => "1465185768",
        "instanceIds.0" => "ins-09dx96dg", "limit" => "20", "offset" => "0"];

@@ -16,7 +16,7 @@
 #      loads bindings/php/vodupload_ffi.h and calls the library through it;
 #   3. starts three emulators (plain, slow, HTTPS with a self-signed certificate); test_events
 #      starts its own (VOD_TEST_EMULATOR), with a callback receiver, and restarts it;
-#   4. per mode, compiles test_api.c, test_upload.c, test_events.c, test_bad_input.c (the README's
+#   4. per mode, compiles test_api.c, test_upload.c, test_events.c, test_bad_input.c (the
 #      bad-input table, C column) and examples/c/upload.c with
 #      -Wall -Wextra -Werror -std=c11 against the INSTALLED header and library
 #      (`pkg-config --cflags --libs vodupload`), and runs them:

@@ -52,7 +52,7 @@ static void test_strerror(void) {
     CHECK(sizeof(vod_status) == 4);
 }
 
-/* PROTOCOL.md, "Signature": the provider's documented known answer. */
+/* The provider's documented known answer (docs/protocol.md, "The signature"). */
 static const char *const KA_KEYS[] = {"Action", "Nonce", "Region", "SecretId", "Timestamp",
                                       "instanceIds.0", "limit", "offset"};
 static const char *const KA_VALUES[] = {"DescribeInstances", "11886", "gz",

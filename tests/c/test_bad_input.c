@@ -1,5 +1,5 @@
-/* The bad-input table of the README, C column: each hostile or mistaken input gives one status
- * and a message that says what is wrong. One test per row, in the README's order, each asserting
+/* The bad-input table (docs/reliability.md), C column: each hostile or mistaken input gives one status
+ * and a message that says what is wrong. One test per row, in the table's order, each asserting
  * the vod_status and a phrase of vod_last_error() (and that the out-parameter stays untouched).
  *
  * Built and run by tests/c/run.sh, which starts an emulator and sets:
@@ -604,7 +604,7 @@ int main(void) {
     dir = harness_env("VOD_TEST_DIR");
     seed = strtoull(harness_env("VOD_TEST_SEED"), NULL, 10);
 
-    /* The README's rows, in its order (the unreadable file first: it may fork). */
+    /* The table's rows, in its order (the unreadable file first: it may fork). */
     harness_current_failed = 0;
     test_unreadable_file();
     if (skip_reason != NULL && !harness_current_failed) {

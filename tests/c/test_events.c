@@ -1,4 +1,4 @@
-/* Tests of the event API of libvodupload (issue #8, "Video Upload Completed"): vod_event_parse and
+/* Tests of the event API of libvodupload ("Video Upload Completed"): vod_event_parse and
  * its accessors, the callback POSTed by the emulator to a receiver in this process, PullEvent /
  * ConfirmEvent through vod_events_pull / vod_events_confirm, events kept across an emulator
  * restart (SIGTERM and SIGKILL), and the errors.

@@ -9,7 +9,7 @@ use VodUpload\InvalidArgumentException;
 use VodUpload\InvalidInputException;
 use VodUpload\Signer;
 
-/** The request signature: PROTOCOL.md's known answer, and agreement with PHP's own hash_hmac(). */
+/** The request signature: the known answer of docs/protocol.md, and agreement with PHP's own hash_hmac(). */
 final class SignerTest extends TestCase
 {
     private const PARAMS = [

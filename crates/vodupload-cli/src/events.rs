@@ -93,8 +93,8 @@ struct PullArgs {
     /// and they will be served again).
     #[arg(long)]
     confirm: bool,
-    /// Print one JSON object, {"events":[{"msg_handle", "event_type", "file_id", "file_url",
-    /// "file_name", "source_type", "event": <the event's JSON>}]}, instead of text.
+    /// Print one JSON object, {"events":[{"msg_handle", "event_type", "version", "file_id",
+    /// "file_url", "file_name", "source_type", "event": <the event's JSON>}]}, instead of text.
     #[arg(long)]
     json: bool,
 }

@@ -14,6 +14,7 @@ pub(crate) struct SignArgs {
     /// Host as the client addressed it (with :port only if it had one).
     #[arg(long, default_value = "vod2.qcloud.com")]
     host: String,
+    /// The request's path, as the client addressed it.
     #[arg(long, default_value = "/v2/index.php")]
     path: String,
     /// The SecretKey (or set TENCENTCLOUD_SECRET_KEY).

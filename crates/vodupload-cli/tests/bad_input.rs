@@ -1,5 +1,6 @@
-//! The bad-input table of the README, Rust and CLI columns: each hostile or mistaken input gives
-//! one clear error, and the inputs a user controls are refused before any request is sent.
+//! The bad-input table (docs/reliability.md), Rust and CLI columns: each hostile or mistaken
+//! input gives one clear error, and the inputs a user controls are refused before any request is
+//! sent.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;

@@ -216,8 +216,8 @@ fn when_no_connection_can_be_closed_a_new_one_gets_a_json_503() {
     drop(busy);
 }
 
-/// The case that used to lock a valid client out: a low open-file limit and many connections
-/// announcing big bodies that never come.
+/// A low open-file limit and many stalled connections announcing big bodies that never come must
+/// not lock a valid client out.
 #[test]
 fn many_slow_connections_under_a_low_file_limit_do_not_lock_a_client_out() {
     let state = tempfile::tempdir().unwrap();

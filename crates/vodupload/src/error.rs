@@ -159,6 +159,15 @@ impl Error {
         self.message = format!("{context}: {}", self.message);
         self
     }
+
+    /// [`Error::with_context`], first dropping `redundant` from the message's start when it is
+    /// there (the context already says it).
+    pub(crate) fn with_context_over(mut self, context: impl fmt::Display, redundant: &str) -> Self {
+        if let Some(rest) = self.message.strip_prefix(redundant) {
+            self.message = rest.to_owned();
+        }
+        self.with_context(context)
+    }
 }
 
 /// Codes that mean "your credentials or signature are wrong": retrying cannot help.

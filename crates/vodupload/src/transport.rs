@@ -23,7 +23,7 @@ use crate::signature::{encode_query, sign};
 /// ureq's send buffer per connection. A part whose MD5 is known is read from the file straight
 /// into it and written to the socket from it: 512 KiB (ureq's default is 128) means fewer, larger
 /// reads and writes, which cut the system time of sending by a fifth here (measured); it also
-/// bounds memory, one per connection, as the part-sized buffer each sender used to hold did.
+/// bounds memory: one buffer per connection, whatever the part size.
 const OUTPUT_BUFFER: usize = 512 * 1024;
 /// Largest answer read unless the request says otherwise: the service's answers are a few hundred
 /// bytes, but for InitUpload's part list (see [`crate::protocol::init_answer_limit`]).
@@ -297,7 +297,10 @@ impl Transport {
             }
             if !err.is_transient() || attempt >= max {
                 return Err(if attempt > 1 && err.is_transient() {
-                    err.with_context(format!("{} failed after {attempt} attempts", req.name()))
+                    err.with_context_over(
+                        format!("{} failed after {attempt} attempts", req.name()),
+                        &format!("{action}: "),
+                    )
                 } else {
                     err
                 });
