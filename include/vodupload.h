@@ -497,8 +497,8 @@ const char *vod_upload_result_field_name(size_t index);
 /**
  * The kind of client option `index` (as `vod_client_option_name`), or NULL past the end:
  * "integer", "seconds" (fractions allowed), "bool" ("true"/"false"), "text", "url", "path"
- * (bytes as on the file system), "text_list" (one item per set). "concurrency" also takes
- * "auto". A static string: never free it. Thread-safe.
+ * (bytes as on the file system), "text_list" (one item per set), "integer_or_auto" (a number
+ * or "auto"). A static string: never free it. Thread-safe.
  */
 const char *vod_client_option_kind(size_t index);
 
