@@ -23,6 +23,10 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "Rust: unit and end-to-end tests (core, emulator, CLI)"
 cargo test --workspace --quiet
 
+step "Docs: every relative link resolves, the index and the architecture map are complete, the CLI tables match --help"
+cargo build --quiet -p vodupload-cli
+scripts/check-docs.sh target/debug/vodupload
+
 step "C: header up to date, SONAME and symbols, C tests plain / ASan+UBSan / valgrind, example"
 crates/vodupload-ffi/gen-header.sh --check
 cargo build --quiet -p vodupload-ffi -p vodupload-emulator
@@ -33,6 +37,7 @@ if nm -D --defined-only "$c_so" | awk '{print $NF}' | grep -v '^vod_'; then
     exit 1
 fi
 tests/c/run.sh plain sanitize valgrind
+tests/c/link-lines.sh
 
 step "Python: build the wheel once (dev profile, reusing target/), stubs, types, tests, example"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
