@@ -54,6 +54,12 @@ pub struct ClientOptions {
     pub signature_method: SignatureMethod,
     /// Client-side pacing; [`RateLimits::unlimited`] turns it off.
     pub rate_limits: RateLimits,
+    /// Share the pacing with every process using the same store, for a fleet of app servers
+    /// under one SecretId: `redis://[user:password@]host[:port][/db]` (several hosts separated
+    /// by commas for a Redis Cluster). If the store fails the pacing goes on locally with one
+    /// warning, unless `?strict=true` is added, which makes it an error. None: this process
+    /// only.
+    pub pacing_url: Option<String>,
     /// A directory caching each file's SHA-1 and part MD5s (keyed by path, size, mtime, ctime and
     /// inode), so a re-upload or resume of a large file starts without reading it. None: off.
     pub fingerprint_cache: Option<PathBuf>,
@@ -79,6 +85,7 @@ impl Default for ClientOptions {
             proxy: None,
             signature_method: SignatureMethod::HmacSha1,
             rate_limits: RateLimits::default(),
+            pacing_url: None,
             fingerprint_cache: None,
             events_endpoint: DEFAULT_EVENTS_ENDPOINT.to_owned(),
         }
@@ -108,6 +115,14 @@ impl ClientOptions {
                 "proxy" => self.proxy = d.proxy,
                 "signature_method" => self.signature_method = d.signature_method,
                 "rate_limit" => self.rate_limits = d.rate_limits,
+                "rate_upload_part" => {
+                    self.rate_limits.upload_part_per_minute = d.rate_limits.upload_part_per_minute
+                }
+                "rate_init_finish" => {
+                    self.rate_limits.init_per_minute = d.rate_limits.init_per_minute;
+                    self.rate_limits.finish_per_minute = d.rate_limits.finish_per_minute;
+                }
+                "pacing_url" => self.pacing_url = d.pacing_url,
                 "fingerprint_cache" => self.fingerprint_cache = d.fingerprint_cache,
                 "events_endpoint" => self.events_endpoint = d.events_endpoint,
                 _ => unreachable!("every option has a default"),
@@ -148,6 +163,20 @@ impl ClientOptions {
                     RateLimits::unlimited()
                 }
             }
+            "rate_upload_part" => {
+                self.rate_limits.upload_part_per_minute =
+                    check_rate(name, settings::integer(name, v)?)?
+            }
+            "rate_init_finish" => {
+                let r = check_rate(name, settings::integer(name, v)?)?;
+                self.rate_limits.init_per_minute = r;
+                self.rate_limits.finish_per_minute = r;
+            }
+            "pacing_url" => {
+                let url = settings::text(name, v)?;
+                crate::pacing::PacingStore::parse(url)?;
+                self.pacing_url = Some(url.to_owned());
+            }
             "fingerprint_cache" => {
                 let dir = settings::path(name, v)?;
                 crate::cache::check_dir(dir)?;
@@ -183,6 +212,18 @@ impl ClientOptions {
         if let Some(p) = &self.proxy {
             check_proxy(p)?;
         }
+        if let Some(p) = &self.pacing_url {
+            crate::pacing::PacingStore::parse(p)?;
+        }
+        check_rate(
+            "rate_upload_part",
+            self.rate_limits.upload_part_per_minute.into(),
+        )?;
+        check_rate("rate_init_finish", self.rate_limits.init_per_minute.into())?;
+        check_rate(
+            "rate_init_finish",
+            self.rate_limits.finish_per_minute.into(),
+        )?;
         if let Some(dir) = &self.fingerprint_cache {
             crate::cache::check_dir(dir)?;
         }
@@ -251,6 +292,13 @@ fn check_attempts(n: i128) -> Result<u32> {
     .map(|v| v as u32)
 }
 
+/// Most calls a minute a rate may allow: far beyond any cap the service publishes.
+const MAX_RATE: u64 = 1_000_000;
+
+fn check_rate(name: &str, n: i128) -> Result<u32> {
+    check_count(name, n, 0, MAX_RATE, " calls a minute (0: not paced)").map(|v| v as u32)
+}
+
 fn check_proxy(url: &str) -> Result<String> {
     ureq::Proxy::new(url)
         .map_err(|e| crate::Error::invalid_input(format!("proxy {url:?} is not usable: {e}")))?;
@@ -279,6 +327,8 @@ mod tests {
                 "proxy" => Value::Text("http://127.0.0.1:3128"),
                 "signature_method" => Value::Text("HmacSHA256"),
                 "rate_limit" => Value::Bool(false),
+                "rate_upload_part" | "rate_init_finish" => Value::Int(3000),
+                "pacing_url" => Value::Text("redis://127.0.0.1:6379/0?strict=true"),
                 "fingerprint_cache" => Value::Default,
                 other => panic!("no test value for the option {other}"),
             }

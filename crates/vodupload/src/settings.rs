@@ -103,6 +103,21 @@ pub const CLIENT_OPTIONS: &[Setting] = &[
         "pace requests under the service's published rates",
     ),
     setting(
+        "rate_upload_part",
+        Kind::Integer,
+        "UploadPart calls a minute the account may make (0: not paced)",
+    ),
+    setting(
+        "rate_init_finish",
+        Kind::Integer,
+        "InitUpload and FinishUpload calls a minute, each (0: not paced)",
+    ),
+    setting(
+        "pacing_url",
+        Kind::Url,
+        "share the pacing through Redis, redis://host:port/db",
+    ),
+    setting(
         "fingerprint_cache",
         Kind::Path,
         "private directory caching files' SHA-1 and part MD5s",

@@ -218,7 +218,17 @@ impl Transport {
             .tls_config(tls.build())
             .proxy(proxy)
             .build();
-        let pacer = Pacer::shared(&endpoint.url, credentials.secret_id(), options.rate_limits);
+        let store = options
+            .pacing_url
+            .as_deref()
+            .map(crate::pacing::PacingStore::parse)
+            .transpose()?;
+        let pacer = Pacer::shared(
+            &endpoint.url,
+            credentials.secret_id(),
+            options.rate_limits,
+            store.as_ref(),
+        );
         Ok(Arc::new(Transport {
             window: Window::new(),
             agent: config.new_agent(),
@@ -258,7 +268,7 @@ impl Transport {
             if stop() {
                 return Err(cancelled());
             }
-            if req.api == Api::Upload && !self.pacer.wait(action, stop) {
+            if req.api == Api::Upload && !self.pacer.wait(action, stop)? {
                 return Err(cancelled());
             }
             let started = Instant::now();
