@@ -444,6 +444,30 @@ vod_status vod_client_set_signature_method(vod_client *client, const char *metho
 vod_status vod_client_set_rate_limiting(vod_client *client, bool enabled);
 
 /**
+ * Sets the account's rates, in calls a minute, that the pacing keeps under: UploadPart, and
+ * InitUpload and FinishUpload each (defaults 10000 and 100, the service's published caps; 0: not
+ * paced). For an account with other caps, or a test server configured with them.
+ *
+ * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (over 1,000,000); the
+ * settings are then unchanged.
+ */
+vod_status vod_client_set_rate_limits(vod_client *client,
+                                      uint32_t upload_part_per_minute,
+                                      uint32_t init_finish_per_minute);
+
+/**
+ * Shares the pacing through Redis with every process that uses the same URL, for a fleet of app
+ * servers under one SecretId: `redis://[user:password@]host[:port][/db]` (several hosts,
+ * comma-separated, for a Redis Cluster). If Redis fails or is slow the pacing goes on locally
+ * with one warning; `?strict=true` at the end makes that an error (`VOD_ERR_NETWORK`) instead.
+ * The password never appears in messages. NULL: this process only (the default).
+ *
+ * Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (not a Redis URL);
+ * the setting is then unchanged. Nothing is connected yet: Redis is first used by an upload.
+ */
+vod_status vod_client_set_pacing_url(vod_client *client, const char *url);
+
+/**
  * Sends requests through the HTTP proxy `url` ("http://host:port"). Without this call the
  * usual `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` and `NO_PROXY` variables apply, except for
  * an endpoint on this machine (an emulator), which is reached directly.

@@ -317,6 +317,18 @@ public:
         detail::check(vod_client_set_rate_limiting(native(), on));
         return *this;
     }
+    /** The account's rates in calls a minute: UploadPart, and InitUpload/FinishUpload each. */
+    Client &rate_limits(std::uint32_t upload_part_per_minute, std::uint32_t init_finish_per_minute) {
+        detail::check(vod_client_set_rate_limits(native(), upload_part_per_minute,
+                                                 init_finish_per_minute));
+        return *this;
+    }
+    /** Shares the pacing through Redis (redis://host:port/db); std::nullopt: this process only. */
+    Client &pacing_url(std::optional<std::string_view> url) {
+        std::string u = url ? detail::c_str(*url) : std::string();
+        detail::check(vod_client_set_pacing_url(native(), url ? u.c_str() : nullptr));
+        return *this;
+    }
     Client &proxy(std::string_view url) {
         detail::check(vod_client_set_proxy(native(), detail::c_str(url).c_str()));
         return *this;

@@ -18,6 +18,8 @@ command -v valgrind >/dev/null || need_apt+=(valgrind)
 command -v runuser >/dev/null || need_apt+=(util-linux)
 # The emulator's inspector test renders its page in a real browser, headless.
 command -v chromium >/dev/null || need_apt+=(chromium)
+# A real Redis for the fleet-pacing test (started by the test on a free port, stopped after).
+command -v redis-server >/dev/null || need_apt+=(redis-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
     echo "setup: apt-get install ${need_apt[*]}"

@@ -53,6 +53,10 @@ vod_status vod_client_set_retry_max_delay_ms(vod_client *client, uint64_t ms);
 vod_status vod_client_set_region(vod_client *client, const char *region);
 vod_status vod_client_set_signature_method(vod_client *client, const char *method);
 vod_status vod_client_set_rate_limiting(vod_client *client, bool enabled);
+vod_status vod_client_set_rate_limits(vod_client *client,
+                                      uint32_t upload_part_per_minute,
+                                      uint32_t init_finish_per_minute);
+vod_status vod_client_set_pacing_url(vod_client *client, const char *url);
 vod_status vod_client_set_proxy(vod_client *client, const char *url);
 vod_status vod_client_set_fingerprint_cache(vod_client *client, const char *dir);
 vod_status vod_client_set_events_endpoint(vod_client *client, const char *url);

@@ -65,6 +65,9 @@ def valid_client_values(tmp_path: Path) -> dict[str, tuple[Any, object]]:
         "proxy": ("http://user:pw@127.0.0.1:3128", "http://user:***@127.0.0.1:3128"),
         "signature_method": ("HmacSHA256",) * 2,
         "rate_limit": (False, False),
+        "rate_upload_part": (3000, 3000),
+        "rate_init_finish": (60, 60),
+        "pacing_url": ("redis://:pw@127.0.0.1:6379/2", "redis://:***@127.0.0.1:6379/2"),
         "fingerprint_cache": (cache, str(cache)),
         "events_endpoint": ("http://127.0.0.1:2/v2/index.php",) * 2,
     }

@@ -256,6 +256,9 @@ class AsyncClient:
         proxy: str | None = None,
         signature_method: str | None = None,
         rate_limit: bool = True,
+        rate_upload_part: int | None = None,
+        rate_init_finish: int | None = None,
+        pacing_url: str | None = None,
         fingerprint_cache: _StrPath | None = None,
         events_endpoint: str | None = None,
     ) -> None:
@@ -275,6 +278,9 @@ class AsyncClient:
             proxy=proxy,
             signature_method=signature_method,
             rate_limit=rate_limit,
+            rate_upload_part=rate_upload_part,
+            rate_init_finish=rate_init_finish,
+            pacing_url=pacing_url,
             fingerprint_cache=fingerprint_cache,
             events_endpoint=events_endpoint,
         )

@@ -150,6 +150,9 @@ class Client:
         proxy: str | None = None,
         signature_method: str | None = None,
         rate_limit: bool = True,
+        rate_upload_part: int | None = None,
+        rate_init_finish: int | None = None,
+        pacing_url: str | None = None,
         fingerprint_cache: _StrPath | None = None,
         events_endpoint: str | None = None,
     ) -> Self: ...

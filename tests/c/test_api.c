@@ -201,6 +201,8 @@ static void test_null_arguments(void) {
     CHECK_STATUS(vod_client_set_retry_max_delay_ms(NULL, 10), VOD_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(vod_client_set_fingerprint_cache(NULL, NULL), VOD_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(vod_client_set_option(NULL, "concurrency", "2"), VOD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(vod_client_set_rate_limits(NULL, 1, 1), VOD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(vod_client_set_pacing_url(NULL, NULL), VOD_ERR_INVALID_ARGUMENT);
     CHECK(vod_client_option_name(0) != NULL);
     CHECK(vod_upload_option_name(0) != NULL);
     CHECK(vod_upload_result_field_name(0) != NULL);
@@ -483,6 +485,9 @@ static void test_every_option_and_field_is_covered(void) {
         {"proxy", vod_client_set_proxy(c, "http://127.0.0.1:3128"), "http://127.0.0.1:3129"},
         {"signature_method", vod_client_set_signature_method(c, "HmacSHA256"), "HmacSHA1"},
         {"rate_limit", vod_client_set_rate_limiting(c, false), "true"},
+        {"rate_upload_part", vod_client_set_rate_limits(c, 3000, 100), "2000"},
+        {"rate_init_finish", vod_client_set_rate_limits(c, 10000, 50), "60"},
+        {"pacing_url", vod_client_set_pacing_url(c, "redis://:pw@127.0.0.1:6379/1"), "redis://127.0.0.1:6379/2?strict=true"},
         {"fingerprint_cache", vod_client_set_fingerprint_cache(c, cache), cache},
         {"events_endpoint", vod_client_set_events_endpoint(c, "http://127.0.0.1:1/e"), "http://127.0.0.1:2/e"},
     };

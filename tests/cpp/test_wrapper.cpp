@@ -176,7 +176,8 @@ void test_every_setter_reaches_the_core() {
     c.part_size(1048576).concurrency(3).max_attempts(3).connect_timeout(std::chrono::seconds(5))
         .request_timeout(std::chrono::seconds(30)).retry_base_delay(std::chrono::milliseconds(100))
         .retry_max_delay(std::chrono::seconds(2)).region("bj").signature_method("HmacSHA256")
-        .rate_limiting(true).proxy("http://127.0.0.1:3128").fingerprint_cache(std::filesystem::path(cache))
+        .rate_limiting(true).rate_limits(3000, 60).pacing_url("redis://127.0.0.1:6379/0")
+        .pacing_url(std::nullopt).proxy("http://127.0.0.1:3128").fingerprint_cache(std::filesystem::path(cache))
         .fingerprint_cache(std::nullopt).option("concurrency", "2").option("proxy", std::nullopt);
     expect_error([&] { c.ca_file("/nonexistent.pem"); }, VOD_ERR_NOT_FOUND, "CA file");
     rmdir(cache);

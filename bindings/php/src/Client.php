@@ -158,6 +158,28 @@ final class Client
         return $this->setOption('part_size', $bytes);
     }
 
+    /** UploadPart calls a minute the account may make, for the pacing (default 10000; 0: not paced). */
+    public function setRateUploadPart(int $perMinute): static
+    {
+        return $this->setOption('rate_upload_part', $perMinute);
+    }
+
+    /** InitUpload and FinishUpload calls a minute, each (default 100; 0: not paced). */
+    public function setRateInitFinish(int $perMinute): static
+    {
+        return $this->setOption('rate_init_finish', $perMinute);
+    }
+
+    /**
+     * Shares the pacing through Redis with every process using the same URL, for a fleet of app
+     * servers under one SecretId: redis://[user:password@]host[:port][/db]; '?strict=true' makes a
+     * failing Redis an error instead of a fallback to local pacing. null: this process only.
+     */
+    public function setPacingUrl(?string $url): static
+    {
+        return $this->setOption('pacing_url', $url);
+    }
+
     /**
      * How many parts upload() keeps in flight: 'auto' (the default: measured and adjusted as the
      * uploads go, shared by this client's uploads) or a fixed 1 to 64.

@@ -44,6 +44,9 @@ final class ParityTest extends EmulatorTestCase
             'proxy' => ['http://127.0.0.1:3128', '::not a url'],
             'signature_method' => ['HmacSHA256', 'MD5'],
             'rate_limit' => [false, null],
+            'rate_upload_part' => [3000, -1],
+            'rate_init_finish' => [60, 1000001],
+            'pacing_url' => ['redis://127.0.0.1:6379/0', 'http://127.0.0.1:6379/'],
             'fingerprint_cache' => ["$dir/cache", "$dir/a-file"],
             'events_endpoint' => ['http://127.0.0.1:1/v2/index.php', 'ftp://example.com/'],
         ];

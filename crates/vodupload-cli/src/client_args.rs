@@ -59,6 +59,22 @@ pub(crate) struct ClientArgs {
     /// Do not pace requests under the service's published rates (for a test server).
     #[arg(long)]
     no_rate_limit: bool,
+    /// UploadPart calls a minute the account may make; 0: not paced [default: 10000].
+    #[arg(long, value_name = "N")]
+    rate_upload_part: Option<String>,
+    /// InitUpload and FinishUpload calls a minute, each; 0: not paced [default: 100].
+    #[arg(long, value_name = "N")]
+    rate_init_finish: Option<String>,
+    /// Share the pacing through Redis with every process using the same URL (a fleet under one
+    /// SecretId): redis://[user:password@]host[:port][/db], ?strict=true to fail rather than pace
+    /// locally when Redis does [default: none: this process only].
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "VODUPLOAD_PACING",
+        hide_env_values = true
+    )]
+    pacing: Option<String>,
     /// Where to cache file fingerprints (SHA-1 and part MD5s) so a re-run does not rehash; a
     /// private directory [default: $XDG_CACHE_HOME/vodupload/fingerprints or
     /// ~/.cache/vodupload/fingerprints].
@@ -93,6 +109,9 @@ impl ClientArgs {
             ("request_timeout", &self.request_timeout),
             ("proxy", &self.proxy),
             ("signature_method", &self.signature_method),
+            ("rate_upload_part", &self.rate_upload_part),
+            ("rate_init_finish", &self.rate_init_finish),
+            ("pacing_url", &self.pacing),
         ];
         for (name, value) in texts {
             if let Some(v) = value {
@@ -135,6 +154,9 @@ impl ClientArgs {
             "proxy" => "--proxy",
             "signature_method" => "--signature-method",
             "rate_limit" => "--no-rate-limit",
+            "rate_upload_part" => "--rate-upload-part",
+            "rate_init_finish" => "--rate-init-finish",
+            "pacing_url" => "--pacing",
             "fingerprint_cache" => "--cache-dir",
             // The upload command has no use for the event API: `vodupload events --endpoint`.
             "events_endpoint" => "--endpoint",

@@ -70,8 +70,10 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(verbose: u8) {
+    // Warnings always: they are the things a user must know (a resume that re-sends parts, a
+    // corrected clock, pacing that fell back from Redis to this process alone).
     let default = match verbose {
-        0 => "off",
+        0 => "vodupload=warn",
         1 => "vodupload=info",
         _ => "vodupload=debug,vodupload_emulator=debug",
     };

@@ -6,8 +6,11 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
+use crate::api::{
+    DEFAULT_BURST_SECS, DEFAULT_INIT_FINISH_PER_MINUTE, DEFAULT_UPLOAD_PART_PER_MINUTE,
+};
 use crate::config::validate_faults;
-use crate::{Emulator, EmulatorConfig, EmulatorError, Faults, Limits, StepHook, TlsSetup};
+use crate::{Emulator, EmulatorConfig, EmulatorError, Faults, Limits, Rates, StepHook, TlsSetup};
 
 /// Runs a local server that speaks the VOD upload protocol (InitUpload, UploadPart,
 /// FinishUpload) and enforces it strictly, for tests and demos. It also serves the event queue
@@ -120,9 +123,23 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
 
-    /// Don't enforce the call rates (UploadPart 10,000/min, InitUpload and FinishUpload 100/min).
+    /// Don't enforce the call rates (--rate-upload-part, --rate-init-finish).
     #[arg(long)]
     pub no_rate_limit: bool,
+
+    /// UploadPart calls a minute per SecretId on average (one every 60 s / N, in bursts of up to
+    /// --rate-burst-secs of them); beyond it, 4400 with canRetry=1.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_UPLOAD_PART_PER_MINUTE)]
+    pub rate_upload_part: u32,
+
+    /// InitUpload and FinishUpload calls a minute per SecretId, each, the same way.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_INIT_FINISH_PER_MINUTE)]
+    pub rate_init_finish: u32,
+
+    /// The burst each rate allows, in seconds' worth of calls: 60 accepts a minute's calls at
+    /// once; 1 holds callers to the rate itself.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_BURST_SECS)]
+    pub rate_burst_secs: u32,
 
     /// Accept any part size up to 64 MiB, not only 524288 and 1048576.
     #[arg(long)]
@@ -226,6 +243,11 @@ impl EmulatorArgs {
             public_url: self.public_url,
             faults,
             rate_limit: !self.no_rate_limit,
+            rates: Rates {
+                upload_part_per_minute: self.rate_upload_part,
+                init_finish_per_minute: self.rate_init_finish,
+                burst_secs: self.rate_burst_secs,
+            },
             any_part_size: self.any_part_size,
             max_file_size: self.max_file_size,
             limits: Limits {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::EmulatorError;
+use crate::api::Rates;
 use crate::hooks::StepHook;
 
 /// The largest `fileSize` InitUpload accepts by default: 64 GiB. The provider's documents for
@@ -38,8 +39,12 @@ pub struct EmulatorConfig {
     pub public_url: Option<String>,
     /// Injected faults; all zero by default.
     pub faults: Faults,
-    /// Enforce the per-SecretId call rates (UploadPart 10,000/min, Init/Finish 100/min). Default true.
+    /// Enforce the per-SecretId call rates ([`EmulatorConfig::rates`]). Default true.
     pub rate_limit: bool,
+    /// The rates enforced, calls a minute per SecretId, spread out (one call every 60 s / rate,
+    /// bursts of a tenth of a second's worth). Default: the service's published UploadPart
+    /// 10,000, InitUpload and FinishUpload 100 each.
+    pub rates: Rates,
     /// Accept any part size from 1 byte to 64 MiB instead of only 512 KiB and 1 MiB. Default false.
     pub any_part_size: bool,
     /// InitUpload refuses a larger `fileSize`. Default [`DEFAULT_MAX_FILE_SIZE`].
@@ -114,6 +119,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("public_url", &self.public_url)
             .field("faults", &self.faults)
             .field("rate_limit", &self.rate_limit)
+            .field("rates", &self.rates)
             .field("any_part_size", &self.any_part_size)
             .field("max_file_size", &self.max_file_size)
             .field("limits", &self.limits)
@@ -139,6 +145,7 @@ impl Default for EmulatorConfig {
             public_url: None,
             faults: Faults::default(),
             rate_limit: true,
+            rates: Rates::default(),
             any_part_size: false,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             limits: Limits::default(),

@@ -135,7 +135,7 @@ impl Emulator {
             notify_shown: config.notify_url.as_deref().map(events::redact_url),
             deliveries,
             replay: Default::default(),
-            rates: Default::default(),
+            rates: crate::api::RateLimiter::new(config.rates),
             key_locks: Default::default(),
             limits,
             inspector: config.inspector,

@@ -48,6 +48,7 @@ mod stats;
 mod store;
 mod tls;
 
+pub use api::Rates;
 pub use cli::{EmulatorArgs, run_cli};
 pub use config::{DEFAULT_MAX_FILE_SIZE, EmulatorConfig, Faults, Limits, TlsSetup};
 pub use emulator::{Emulator, EmulatorError};

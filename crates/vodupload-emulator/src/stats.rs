@@ -33,6 +33,10 @@ pub struct Stats {
     pub notify_failed: u64,
     /// Parts accepted and stored (a re-sent part counts again).
     pub parts_stored: u64,
+    /// When the first and the last of them were accepted, Unix milliseconds (0: none yet): the
+    /// rate the service took parts at is `parts_stored` over that span.
+    pub first_part_unix_ms: u64,
+    pub last_part_unix_ms: u64,
     pub part_bytes_stored: u64,
     pub faults_injected: u64,
     /// Protocol answers with an error code (negative, or 4000 and up), injected `-10004`s and
@@ -62,6 +66,9 @@ pub(crate) struct Counters {
     pub events_created: AtomicU64,
     pub events_confirmed: AtomicU64,
     pub parts_stored: AtomicU64,
+    /// 0 until the first part.
+    pub first_part_unix_ms: AtomicU64,
+    pub last_part_unix_ms: AtomicU64,
     pub part_bytes_stored: AtomicU64,
     pub faults_injected: AtomicU64,
     pub errors_returned: AtomicU64,
@@ -73,6 +80,20 @@ pub(crate) struct Counters {
     pub requests_timed_out: AtomicU64,
     /// Injected faults by kind: fail, drop, http502, truncate, slow.
     pub faults_by_kind: [AtomicU64; 5],
+}
+
+impl Counters {
+    /// Counts a stored part and when it was stored.
+    pub(crate) fn part_stored(&self, unix_ms: u64) {
+        bump(&self.parts_stored);
+        // Starts at 0 (Default): the first store sets it from 0 to its time, as from "none".
+        let _ = self
+            .first_part_unix_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| {
+                (t == 0 || unix_ms < t).then_some(unix_ms)
+            });
+        self.last_part_unix_ms.fetch_max(unix_ms, Ordering::Relaxed);
+    }
 }
 
 pub(crate) fn bump(c: &AtomicU64) {
@@ -99,6 +120,8 @@ impl Counters {
             notify_delivered: g(&notify.delivered),
             notify_failed: g(&notify.failed),
             parts_stored: g(&self.parts_stored),
+            first_part_unix_ms: g(&self.first_part_unix_ms),
+            last_part_unix_ms: g(&self.last_part_unix_ms),
             part_bytes_stored: g(&self.part_bytes_stored),
             faults_injected: g(&self.faults_injected),
             errors_returned: g(&self.errors_returned),

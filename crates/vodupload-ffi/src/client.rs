@@ -45,9 +45,16 @@ impl vod_client {
 
     /// Sets one option through the core, which applies its rule; on error nothing changes.
     fn configure(&self, name: &str, value: Value<'_>) -> FfiResult<()> {
+        self.configure_many(&[(name, value)])
+    }
+
+    /// Sets options together: all of them or, on the first error, none.
+    fn configure_many(&self, values: &[(&str, Value<'_>)]) -> FfiResult<()> {
         let mut state = self.write();
         let mut options = state.options.clone();
-        options.set(name, value)?;
+        for (name, value) in values {
+            options.set(name, *value)?;
+        }
         let client = Client::new(state.credentials.clone(), options.clone())?;
         state.options = options;
         state.client = client;
@@ -404,6 +411,57 @@ pub unsafe extern "C" fn vod_client_set_rate_limiting(
     unsafe {
         set("vod_client_set_rate_limiting", client, "rate_limit", || {
             Ok(Value::Bool(enabled))
+        })
+    }
+}
+
+/// Sets the account's rates, in calls a minute, that the pacing keeps under: UploadPart, and
+/// InitUpload and FinishUpload each (defaults 10000 and 100, the service's published caps; 0: not
+/// paced). For an account with other caps, or a test server configured with them.
+///
+/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (over 1,000,000); the
+/// settings are then unchanged.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vod_client_set_rate_limits(
+    client: *mut vod_client,
+    upload_part_per_minute: u32,
+    init_finish_per_minute: u32,
+) -> vod_status {
+    status_call("vod_client_set_rate_limits", || {
+        let client = unsafe { arg_ref(client.cast_const(), "client") }?;
+        client.configure_many(&[
+            (
+                "rate_upload_part",
+                Value::Int(upload_part_per_minute.into()),
+            ),
+            (
+                "rate_init_finish",
+                Value::Int(init_finish_per_minute.into()),
+            ),
+        ])
+    })
+}
+
+/// Shares the pacing through Redis with every process that uses the same URL, for a fleet of app
+/// servers under one SecretId: `redis://[user:password@]host[:port][/db]` (several hosts,
+/// comma-separated, for a Redis Cluster). If Redis fails or is slow the pacing goes on locally
+/// with one warning; `?strict=true` at the end makes that an error (`VOD_ERR_NETWORK`) instead.
+/// The password never appears in messages. NULL: this process only (the default).
+///
+/// Errors: `VOD_ERR_INVALID_ARGUMENT` (NULL client), `VOD_ERR_INVALID_INPUT` (not a Redis URL);
+/// the setting is then unchanged. Nothing is connected yet: Redis is first used by an upload.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vod_client_set_pacing_url(
+    client: *mut vod_client,
+    url: *const c_char,
+) -> vod_status {
+    unsafe {
+        set("vod_client_set_pacing_url", client, "pacing_url", || {
+            if url.is_null() {
+                Ok(Value::Default)
+            } else {
+                Ok(Value::Text(arg_str(url, "url")?))
+            }
         })
     }
 }

@@ -186,6 +186,10 @@ impl UploadResult {
 /// ``ca_file`` (PEM file of the only trusted roots), ``proxy`` (``http://host:port``; default:
 /// the usual ``*_PROXY`` variables), ``signature_method`` ("HmacSHA1" or "HmacSHA256"),
 /// ``rate_limit`` (pace requests under the service's published rates; default True),
+/// ``rate_upload_part`` and ``rate_init_finish`` (the account's rates, calls a minute; default
+/// 10000 and 100), ``pacing_url`` (``redis://host:port/db``: share the pacing with every process
+/// using that Redis, for a fleet under one SecretId; ``?strict=true`` makes a failing Redis an
+/// error instead of a fallback to local pacing),
 /// ``fingerprint_cache`` (a private directory keeping each file's SHA-1 and part MD5s, so a
 /// re-upload or resume of a large file starts without reading it again; created if missing,
 /// refused if other users could write to it; default None: off), ``events_endpoint`` (the event
@@ -249,7 +253,8 @@ impl Client {
         secret_id=None, secret_key=None, *, endpoint=None, region=None, part_size=None,
         concurrency=None, max_attempts=None, retry_base_delay=None, retry_max_delay=None,
         connect_timeout=None, request_timeout=None, ca_file=None, proxy=None,
-        signature_method=None, rate_limit=true, fingerprint_cache=None, events_endpoint=None
+        signature_method=None, rate_limit=true, rate_upload_part=None, rate_init_finish=None,
+        pacing_url=None, fingerprint_cache=None, events_endpoint=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -269,6 +274,9 @@ impl Client {
         proxy: Option<Bound<'_, PyAny>>,
         signature_method: Option<Bound<'_, PyAny>>,
         rate_limit: bool,
+        rate_upload_part: Option<Bound<'_, PyAny>>,
+        rate_init_finish: Option<Bound<'_, PyAny>>,
+        pacing_url: Option<Bound<'_, PyAny>>,
         fingerprint_cache: Option<Bound<'_, PyAny>>,
         events_endpoint: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
@@ -290,6 +298,9 @@ impl Client {
             ("proxy", proxy.as_ref()),
             ("signature_method", signature_method.as_ref()),
             ("rate_limit", Some(&rate_limit)),
+            ("rate_upload_part", rate_upload_part.as_ref()),
+            ("rate_init_finish", rate_init_finish.as_ref()),
+            ("pacing_url", pacing_url.as_ref()),
             ("fingerprint_cache", fingerprint_cache.as_ref()),
             ("events_endpoint", events_endpoint.as_ref()),
         ];

@@ -196,7 +196,7 @@ pub(crate) fn upload_options(
     Ok(o)
 }
 
-/// A proxy URL as it can be shown: a password in it is replaced by `***`.
+/// A proxy or pacing URL as it can be shown: a password in it is replaced by `***`.
 fn redact_proxy(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
@@ -254,6 +254,25 @@ fn client_value(py: Python<'_>, o: &ClientOptions, name: &str) -> PyResult<Optio
             .unbind(),
         "rate_limit" => PyBool::new(py, o.rate_limits != RateLimits::unlimited())
             .to_owned()
+            .into_any()
+            .unbind(),
+        "rate_upload_part" => o
+            .rate_limits
+            .upload_part_per_minute
+            .into_pyobject(py)?
+            .into_any()
+            .unbind(),
+        "rate_init_finish" => o
+            .rate_limits
+            .init_per_minute
+            .into_pyobject(py)?
+            .into_any()
+            .unbind(),
+        "pacing_url" => o
+            .pacing_url
+            .as_deref()
+            .map(redact_proxy)
+            .into_pyobject(py)?
             .into_any()
             .unbind(),
         "fingerprint_cache" => path(&o.fingerprint_cache)

@@ -36,6 +36,8 @@ mod load;
 #[cfg(unix)]
 mod measured;
 #[cfg(unix)]
+mod pacing;
+#[cfg(unix)]
 mod report;
 #[cfg(unix)]
 mod resume;
@@ -118,6 +120,10 @@ pub(crate) struct BenchArgs {
     /// Only the emulator's own figures (they are also printed at the end of a full run).
     #[arg(long)]
     emulator_only: bool,
+    /// Also time what sharing the pacing through this Redis costs a request
+    /// (redis://host:port/db); with --emulator-only or alone, only that.
+    #[arg(long, value_name = "URL")]
+    pacing: Option<String>,
 }
 
 /// "64MiB", "1G", "4096": bytes, with binary units.
@@ -200,6 +206,10 @@ pub(crate) fn run(a: BenchArgs) -> Result<(), Failure> {
     };
     // FinishUpload's cost is measured at the largest size asked for.
     let finish_size = a.size.iter().copied().max().unwrap_or(1 << 30);
+    if let Some(url) = &a.pacing {
+        pacing::run(url)?;
+        println!();
+    }
     if a.emulator_only {
         return emulator::run(work.path(), finish_size);
     }

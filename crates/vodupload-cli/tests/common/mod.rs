@@ -119,10 +119,17 @@ pub struct EmuProc {
 
 impl EmuProc {
     pub fn start(state: &Path, listen: &str, extra: &[&str]) -> EmuProc {
+        let mut args = vec!["--no-rate-limit"];
+        args.extend_from_slice(extra);
+        EmuProc::start_with_rates(state, listen, &args)
+    }
+
+    /// As [`EmuProc::start`], enforcing the call rates (`extra` may set them).
+    pub fn start_with_rates(state: &Path, listen: &str, extra: &[&str]) -> EmuProc {
         let mut child = Command::new(bin())
             .args(["emulator", "--listen", listen, "--state"])
             .arg(state)
-            .args(["--credential", &format!("{ID}:{KEY}"), "--no-rate-limit"])
+            .args(["--credential", &format!("{ID}:{KEY}")])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

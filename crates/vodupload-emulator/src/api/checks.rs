@@ -79,9 +79,9 @@ pub(crate) fn check(app: &App, head: &Head, params: &Params) -> Result<Checked, 
         return Err(Reply::error(
             E_FREQUENCY,
             format!(
-                "{} called too often: at most {} calls per minute per SecretId",
+                "{} called too often: at most {} calls per minute per SecretId, spread out",
                 action.name(),
-                action.rate_limit().unwrap_or(0)
+                app.rates.rates().per_minute(action).unwrap_or(0)
             ),
             true,
         ));

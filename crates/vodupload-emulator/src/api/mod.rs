@@ -15,6 +15,10 @@ use std::time::{Duration, Instant};
 
 pub(crate) use key_locks::KeyLocks;
 pub(crate) use rate::RateLimiter;
+pub use rate::Rates;
+pub(crate) use rate::{
+    DEFAULT_BURST_SECS, DEFAULT_INIT_FINISH_PER_MINUTE, DEFAULT_UPLOAD_PART_PER_MINUTE,
+};
 pub(crate) use replay::ReplayCache;
 
 use crate::app::App;

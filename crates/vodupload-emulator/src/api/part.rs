@@ -12,7 +12,7 @@ use super::blocking;
 use crate::app::App;
 use crate::http::{BodyError, Request};
 use crate::protocol::{self, Params, Reply};
-use crate::stats::{add, bump};
+use crate::stats::add;
 use crate::store::temp::TempFile;
 use crate::store::{CommitError, Key, Md5};
 
@@ -78,7 +78,10 @@ pub(super) async fn handle(
     .await;
     match committed {
         Ok(Ok(())) => {
-            bump(&app.counters.parts_stored);
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            app.counters.part_stored(now_ms);
             add(&app.counters.part_bytes_stored, expected);
             // Off the answer's path: the SHA-1 runs ahead while the client sends more parts.
             tokio::task::spawn_blocking(move || session.advance_hash());

@@ -36,16 +36,6 @@ impl Action {
             Action::ConfirmEvent => "ConfirmEvent",
         }
     }
-
-    /// Calls per minute per SecretId; None: not limited (the service publishes no rate for the
-    /// event actions).
-    pub(crate) fn rate_limit(self) -> Option<usize> {
-        match self {
-            Action::Part => Some(10_000),
-            Action::Init | Action::Finish => Some(100),
-            Action::PullEvent | Action::ConfirmEvent => None,
-        }
-    }
 }
 
 /// The HMAC of `Signature`.

@@ -24,7 +24,8 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorKind, Result};
 pub(crate) use gcra::Gcra;
-use redis_store::{RedisPacing, redact};
+pub(crate) use redis_store::RedisPacing;
+use redis_store::redact;
 
 /// Calls per minute allowed for each action class; 0 turns pacing off for that class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
