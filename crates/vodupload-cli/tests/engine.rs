@@ -445,3 +445,88 @@ fn auto_concurrency_grows_over_a_slow_link() {
     let r = upload_with(&fixed, &other, &no_progress).unwrap();
     assert!((1..=3).contains(&r.concurrency_peak), "{r:?}");
 }
+
+/// A FinishUpload whose caller went away (killed, Ctrl-C) while the service was still finishing,
+/// then the same upload run again: the rerun's InitUpload and FinishUpload wait for that finish
+/// instead of racing it, so the rerun ends with the file and no error is ever answered (it once
+/// answered -10004, "write cache failed: No such file or directory", before succeeding).
+#[test]
+fn a_rerun_during_an_abandoned_finish_waits_for_it() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let file = random_file(dir.path(), "abandoned.mp4", 6 * MIB, 81);
+    let slow_once = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flag = slow_once.clone();
+    let emu = Emulator::start(EmulatorConfig {
+        rate_limit: false,
+        step_hook: vodupload_emulator::StepHook::new(move |step| {
+            if step == "finish:verified" && flag.swap(false, Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(800));
+            }
+        }),
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    let client = client_for(&emu, |_| {});
+    let up = begin(&client, &file).unwrap();
+    for i in up.parts_needed() {
+        up.upload_part(i).unwrap();
+    }
+    let sha1 = up.file_sha1().to_owned();
+    drop(up);
+
+    // A FinishUpload sent, and its connection closed before the answer.
+    let (id, key) = emu.credentials()[0].clone();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let mut params = vec![
+        ("Action".to_owned(), "FinishUpload".to_owned()),
+        ("Region".to_owned(), "gz".to_owned()),
+        ("Timestamp".to_owned(), now),
+        ("Nonce".to_owned(), "4242".to_owned()),
+        ("SecretId".to_owned(), id),
+        ("fileSha".to_owned(), sha1),
+    ];
+    let endpoint = emu.endpoint();
+    let authority = endpoint
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let signature = vodupload::signature::sign(
+        "POST",
+        &authority,
+        "/v2/index.php",
+        &params,
+        &key,
+        vodupload::SignatureMethod::HmacSha1,
+    );
+    params.push(("Signature".to_owned(), signature));
+    let query = vodupload::signature::encode_query(&params);
+    let mut s = std::net::TcpStream::connect(&authority).unwrap();
+    write!(
+        s,
+        "POST /v2/index.php?{query} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 0\r\n\r\n"
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    drop(s);
+
+    // The rerun, while that finish is still under way.
+    assert!(
+        !slow_once.load(Ordering::SeqCst),
+        "the abandoned finish is running"
+    );
+    let r = upload_with(&client, &file, &no_progress).unwrap();
+    assert_eq!(sha1_url(&r.url, None), sha1_file(&file));
+    assert_eq!(
+        emu.stats().errors_returned,
+        0,
+        "no error answered to the rerun: {:?}",
+        emu.stats()
+    );
+}

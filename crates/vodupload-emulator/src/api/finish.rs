@@ -17,10 +17,12 @@ pub(super) async fn handle(app: &Arc<App>, secret_id: &str, params: &Params) -> 
         Err(r) => return r,
     };
     let key: Key = (secret_id.to_string(), sha.clone());
-    let lock = app.key_locks.get(&key);
-    let _guard = lock.lock().await;
+    // Owned and moved into the work: should this request's caller go away, the finish goes on in
+    // the blocking pool, and a rerun's InitUpload or FinishUpload must wait for it, not race it.
+    let guard = app.key_locks.get(&key).lock_owned().await;
     let a = app.clone();
     let outcome = blocking(move || {
+        let _guard = guard;
         let content = |file_id: &str, meta: &crate::store::SessionMeta| {
             events::new_file_upload(
                 file_id,

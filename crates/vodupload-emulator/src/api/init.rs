@@ -16,10 +16,15 @@ pub(super) async fn handle(app: &Arc<App>, secret_id: &str, params: &Params) -> 
         Err(r) => return r,
     };
     let (new_size, sha) = (meta.file_size, meta.file_sha.clone());
-    let lock = app.key_locks.get(&meta.key());
-    let _guard = lock.lock().await;
+    // Held by the work itself, as in FinishUpload (see there).
+    let guard = app.key_locks.get(&meta.key()).lock_owned().await;
     let a = app.clone();
-    match blocking(move || a.store.init(meta)).await {
+    match blocking(move || {
+        let _guard = guard;
+        a.store.init(meta)
+    })
+    .await
+    {
         Ok(InitOutcome::Started) => Reply::success(0),
         Ok(InitOutcome::Finished(f)) => file_reply(app, 2, &f),
         Ok(InitOutcome::SizeConflict { old }) => Reply::protocol(format!(
