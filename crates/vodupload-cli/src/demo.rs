@@ -13,6 +13,8 @@ use crate::upload::print_result;
 
 #[derive(Args)]
 pub(crate) struct DemoArgs {
+    #[command(flatten)]
+    pub(crate) verbosity: crate::verbosity::Verbosity,
     /// Size of the generated video, in MiB.
     #[arg(long, default_value_t = 48)]
     size_mib: u64,

@@ -17,6 +17,17 @@ pub(crate) struct EventsArgs {
     command: EventsCommand,
 }
 
+impl EventsArgs {
+    /// `-v` given after the subcommand.
+    pub(crate) fn verbosity(&self) -> u8 {
+        match &self.command {
+            EventsCommand::Pull(a) => a.connection.verbosity.verbose,
+            EventsCommand::Confirm(a) => a.connection.verbosity.verbose,
+            EventsCommand::Parse(a) => a.verbosity.verbose,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum EventsCommand {
     /// Print the oldest unconfirmed events (at most 16, one PullEvent). They are served again by
@@ -31,6 +42,8 @@ enum EventsCommand {
 /// Where the event API is and how to sign for it.
 #[derive(Args)]
 struct Connection {
+    #[command(flatten)]
+    verbosity: crate::verbosity::Verbosity,
     /// Event API URL (PullEvent, ConfirmEvent); for the emulator, its endpoint
     /// [default: https://vod.api.qcloud.com/v2/index.php].
     #[arg(long, value_name = "URL")]
@@ -110,6 +123,8 @@ struct ConfirmArgs {
 
 #[derive(Args)]
 struct ParseArgs {
+    #[command(flatten)]
+    verbosity: crate::verbosity::Verbosity,
     /// A file holding the event's JSON; `-` or nothing: standard input.
     file: Option<PathBuf>,
     /// Print the fields as JSON instead of text.

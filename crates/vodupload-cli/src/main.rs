@@ -6,10 +6,11 @@ mod demo;
 mod events;
 mod sign;
 mod upload;
+mod verbosity;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -18,10 +19,8 @@ use clap::{Parser, Subcommand};
     about = "Upload large videos to the VOD service (InitUpload → UploadPart × N → FinishUpload)"
 )]
 struct Cli {
-    /// Log requests, retries and resume decisions to stderr (-vv for more); give it before the
-    /// subcommand (`vodupload -v upload ...`). RUST_LOG also works.
-    #[arg(short, long, action = clap::ArgAction::Count)]
-    verbose: u8,
+    #[command(flatten)]
+    verbosity: verbosity::Verbosity,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,11 +44,32 @@ enum Command {
     /// Measure uploads to an in-process emulator (time to InitUpload, client CPU per GiB, peak
     /// RSS, cached resume, throughput against concurrency) against this machine's SHA-1 and MD5.
     Bench(bench::BenchArgs),
+    /// Print a shell completion script: `vodupload completions bash > /etc/bash_completion.d/vodupload`
+    /// (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): `vodupload man > /usr/local/share/man/man1/vodupload.1`.
+    Man,
+}
+
+#[derive(clap::Args)]
+struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    // `-v` before the subcommand, or after it (the emulator has its own --verbose).
+    let after = match &cli.command {
+        Command::Upload(a) => a.verbosity.verbose,
+        Command::Sign(a) => a.verbosity.verbose,
+        Command::Events(a) => a.verbosity(),
+        Command::Demo(a) => a.verbosity.verbose,
+        Command::Bench(a) => a.verbosity.verbose,
+        Command::Emulator(_) | Command::Completions(_) | Command::Man => 0,
+    };
+    init_logging(cli.verbosity.verbose.saturating_add(after));
     let result = match cli.command {
         Command::Upload(a) => upload::run(a),
         Command::Emulator(a) => {
@@ -59,6 +79,18 @@ fn main() -> ExitCode {
         Command::Events(a) => events::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Completions(a) => {
+            clap_complete::generate(
+                a.shell,
+                &mut Cli::command(),
+                "vodupload",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .map_err(|e| Failure::other(format!("cannot write the man page: {e}"))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -88,17 +120,45 @@ fn init_logging(verbose: u8) {
 
 /// A failed command: its one-line reason and exit status.
 pub(crate) struct Failure {
-    message: String,
-    code: u8,
+    pub(crate) message: String,
+    pub(crate) code: u8,
+    /// The error's kind as the core names it (`ErrorKind::as_str`), for JSON.
+    pub(crate) kind: &'static str,
 }
 
 impl Failure {
     pub(crate) fn other(message: String) -> Self {
-        Failure { message, code: 1 }
+        Failure {
+            message,
+            code: 1,
+            kind: "other",
+        }
     }
 
     pub(crate) fn usage(message: String) -> Self {
-        Failure { message, code: 2 }
+        Failure {
+            message,
+            code: 2,
+            kind: vodupload::ErrorKind::InvalidInput.as_str(),
+        }
+    }
+
+    /// Stopped by Ctrl-C or SIGTERM: 130, as a shell reports a process ended by SIGINT.
+    pub(crate) fn interrupted(message: String) -> Self {
+        Failure {
+            message,
+            code: 130,
+            kind: vodupload::ErrorKind::Cancelled.as_str(),
+        }
+    }
+
+    /// A local I/O failure: exit status 3, as the core's I/O errors.
+    pub(crate) fn from_io(context: String, e: &std::io::Error) -> Self {
+        Failure {
+            message: format!("{context}: {e}"),
+            code: 3,
+            kind: vodupload::ErrorKind::Io.as_str(),
+        }
     }
 }
 
@@ -118,6 +178,7 @@ impl From<vodupload::Error> for Failure {
         Failure {
             message: e.to_string(),
             code,
+            kind: e.kind().as_str(),
         }
     }
 }

@@ -8,6 +8,8 @@ use crate::Failure;
 
 #[derive(Args)]
 pub(crate) struct SignArgs {
+    #[command(flatten)]
+    pub(crate) verbosity: crate::verbosity::Verbosity,
     /// HTTP method (the client sends POST).
     #[arg(long, default_value = "POST")]
     method: String,

@@ -152,6 +152,11 @@ pub(crate) fn set_client(
     name: &str,
     v: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
+    // None leaves the option as it is: the options start at their defaults, and setting a
+    // default again could undo another keyword's effect (rate_limit=False, then the rates).
+    if v.is_none_or(|v| v.is_none()) && settings::CLIENT_OPTIONS.iter().any(|s| s.name == name) {
+        return Ok(());
+    }
     // An unknown name still reaches the core, which names the options that exist.
     let kind = setting(settings::CLIENT_OPTIONS, name).map_or(Kind::Text, |s| s.kind);
     let owned = convert(name, kind, v)?;

@@ -261,6 +261,17 @@ fn check_part_size(n: i128) -> Result<u64> {
         .ok_or_else(|| crate::plan::part_size_error(n))
 }
 
+/// Most files one call uploads at once (a command's `--jobs`, Python's `upload_many`): each
+/// brings its own parts in flight.
+pub const MAX_JOBS: usize = 64;
+
+/// The rule of a file-level concurrency (how many files at once), for the faces that upload
+/// several files: 1 to [`MAX_JOBS`].
+pub fn check_jobs(value: Value<'_>) -> Result<usize> {
+    let n = settings::integer("jobs", &value)?;
+    check_count("jobs", n, 1, MAX_JOBS as u64, " files at once").map(|v| v as usize)
+}
+
 /// `auto`, or a count.
 fn parse_concurrency(v: &Value<'_>) -> Result<Concurrency> {
     if let Value::Text(t) = v {

@@ -60,6 +60,8 @@ const GIB: u64 = 1 << 30;
 
 #[derive(Args)]
 pub(crate) struct BenchArgs {
+    #[command(flatten)]
+    pub(crate) verbosity: crate::verbosity::Verbosity,
     /// File sizes to upload, comma-separated or repeated; binary units (B, K/KiB, M/MiB, G/GiB),
     /// e.g. 64MiB,1GiB,8GiB.
     #[arg(long, value_delimiter = ',', value_parser = parse_size, default_values = ["64MiB", "1GiB"])]
