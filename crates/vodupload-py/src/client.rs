@@ -501,16 +501,9 @@ impl Client {
             .try_iter()?
             .map(|p| extract_path(&p?))
             .collect::<PyResult<_>>()?;
-        // Not a core option: how many of this call's files run at once.
-        let jobs = u64::try_from(jobs)
-            .ok()
-            .filter(|j| (1..=many::MAX_JOBS).contains(j))
-            .ok_or_else(|| {
-                PyValueError::new_err(format!(
-                    "jobs {jobs} is out of range: use 1 to {}",
-                    many::MAX_JOBS
-                ))
-            })? as usize;
+        // How many of this call's files run at once: the core's rule, as the CLI's --jobs.
+        let jobs = vodupload::config::check_jobs(vodupload::settings::Value::Int(jobs.into()))
+            .map_err(|e| to_py(py, e, None))?;
         let options = UploadArgs {
             name: None,
             file_type: file_type.as_ref(),

@@ -7,10 +7,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use vodupload::{CancelToken, Phase, Progress, ProgressFn, UploadOptions, UploadResult};
 
-/// Most files at once: each already has up to 64 parts in flight, and the client's pacing is
-/// shared, so more files only queue behind one another.
-pub const MAX_JOBS: u64 = 64;
-
 /// Per-file byte counts, summed into one report; a lock keeps the sums in step with the order in
 /// which they are reported, so each phase's `done` never decreases.
 struct Totals {
