@@ -193,6 +193,10 @@ def help_options(words):
             continue
         indent = len(line) - len(line.lstrip())
         stripped = line.strip()
+        if indent == 0:
+            # The text after the options (exit statuses, JSON keys): not an option.
+            in_options, current = False, None
+            continue
         if stripped.startswith("-") and indent < 8:
             # "--flag <VALUE>  description", or the flag alone with the description below it.
             parts = re.split(r"\s{2,}", stripped, maxsplit=1)
