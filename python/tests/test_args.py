@@ -131,6 +131,9 @@ def test_bad_emulator_values() -> None:
         vodupload.Emulator(fail_rate=1.5)
     with pytest.raises(ValueError, match="latency_ms"):
         vodupload.Emulator(latency_ms=-1)
+    for bad in (0.0, -5.0, float("nan")):
+        with pytest.raises(ValueError, match="bandwidth .* MB/s"):
+            vodupload.Emulator(bandwidth=bad)
     with pytest.raises(ValueError, match="secret_key"):
         vodupload.Emulator(secret_id="only-id")
     with pytest.raises(ValueError, match="listen"):

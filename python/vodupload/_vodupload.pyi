@@ -327,6 +327,7 @@ class Emulator:
         slow_rate: float = 0.0,
         slow_ms: int = 0,
         latency_ms: int = 0,
+        bandwidth: float | None = None,
         notify_url: str | None = None,
     ) -> Self: ...
     @property

@@ -91,8 +91,12 @@ fn size_table_and_latency_sweep() {
         "3MiB",
         "--latency-ms",
         "5",
+        "--bandwidth",
+        "8",
+        "--bandwidth-latency-ms",
+        "5",
         "--sweep",
-        "1,2",
+        "auto,1,2",
         "--sweep-size",
         "2MiB",
     ]);
@@ -112,6 +116,12 @@ fn size_table_and_latency_sweep() {
             "peak RSS <= ",
             "cached re-upload/resume starts in < 50 ms",
             "throughput near-linear in concurrency 1 -> 2",
+            "auto >= 85% of the best fixed concurrency's throughput, at every latency",
+            "5 ms: ",
+            "behind a thin link, auto's highest plateau <= 2 x the smallest fixed concurrency",
+            "8.0 MB/s: ",
+            "no 4400 from the emulator in the sweeps",
+            "a link of 8.0 MB/s shared by every connection, 5 ms added to every answer",
             "slowest upload under load <= 4 x the quiet median:   not measured (--load 2)",
             "resume of a long part list: fingerprint ready to first part answered < 1000 ms",
             "not measured (--resume-parts 16384)",
@@ -187,17 +197,40 @@ fn size_table_and_latency_sweep() {
         "speed-up",
         "ideal",
         "efficiency",
+        "plateau",
+        "to plateau",
+        "4400s",
         "wall",
     ] {
         assert!(h.contains(col), "no column {col:?} in {h:?}");
     }
-    let sweep = table(&out, &["concurrency", "sending"]);
-    assert_eq!(sweep.len(), 2, "{out}");
-    for r in sweep {
+    // Two sweeps (5 ms; the thin link), each auto then 1 and 2; one table each.
+    let sweep: Vec<&str> = out
+        .split("\n\n")
+        .flat_map(|block| table(block, &["concurrency", "sending"]))
+        .collect();
+    assert_eq!(sweep.len(), 6, "{out}");
+    for (i, r) in sweep.iter().enumerate() {
         assert!(r.contains(" MB/s"), "{r}");
         let c = cells(r);
+        assert_eq!(c.len(), cells(h).len(), "{r}");
         // Best and slowest of one run are the same run.
         assert_eq!(c[1], c[2], "{r}");
+        // The client paces under the service's rates: the emulator refused nothing.
+        assert_eq!(c[9], "0", "{r}");
+        if i % 3 == 0 {
+            assert_eq!(c[0], "auto", "{r}");
+            // Where auto settled: a number of parts in flight, 1 to 64.
+            let plateau: u32 = c[7].parse().unwrap_or_else(|_| panic!("plateau: {r}"));
+            assert!((1..=64).contains(&plateau), "{r}");
+        } else {
+            assert_eq!(c[7], "-", "{r}");
+        }
+    }
+    // Behind 8 MB/s nothing goes faster than the link (2 MiB: at least 262 ms).
+    for r in &sweep[3..] {
+        let mbs = number(cells(r)[3].trim_end_matches(" MB/s"));
+        assert!(mbs <= 8.0 * 1.01, "{r}");
     }
 }
 

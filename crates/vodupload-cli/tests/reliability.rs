@@ -42,7 +42,7 @@ fn fault_soak() {
             truncate_rate: 0.03,
             slow_rate: 0.005,
             slow_ms: 1500,
-            latency_ms: 0,
+            ..Faults::default()
         },
         ..EmulatorConfig::default()
     })

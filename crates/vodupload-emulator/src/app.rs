@@ -10,6 +10,7 @@ use crate::events::{Deliveries, EventQueue, Notifier, NotifyCounters};
 use crate::faults::FaultInjector;
 use crate::http::BodyLimits;
 use crate::http::conn_table::ConnTable;
+use crate::link::SharedLink;
 use crate::protocol::InitRules;
 use crate::stats::{Counters, RecentRequests, RequestRecord};
 use crate::store::Store;
@@ -35,6 +36,8 @@ pub(crate) struct App {
     /// `{scheme}://{host}[/prefix]` of the files' urls, without a trailing `/`.
     pub base_url: String,
     pub faults: FaultInjector,
+    /// `--bandwidth`: the link every request body crosses.
+    pub link: Option<SharedLink>,
     pub store: Store,
     pub events: EventQueue,
     /// Set when a callback URL is configured.

@@ -119,6 +119,11 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub latency_ms: u64,
 
+    /// Bandwidth of a thin link, in MB/s (10^6 bytes), shared by every connection: request
+    /// bodies arrive no faster [default: no limit].
+    #[arg(long, value_name = "MB_PER_S")]
+    pub bandwidth: Option<f64>,
+
     /// Seed of the fault decisions (same seed, same sequence of faults).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
@@ -229,6 +234,11 @@ impl EmulatorArgs {
             slow_rate: self.slow_rate,
             slow_ms: self.slow_ms,
             latency_ms: self.latency_ms,
+            bandwidth_bytes_per_sec: self
+                .bandwidth
+                .map(Faults::bandwidth_from_mb_per_s)
+                .transpose()?
+                .unwrap_or(0),
         };
         validate_faults(&faults)?;
         if self.canonical_host.is_empty() {

@@ -190,6 +190,24 @@ pub struct Faults {
     pub slow_ms: u64,
     /// Added to every protocol answer.
     pub latency_ms: u64,
+    /// Bytes a second that request bodies, all connections together, may arrive at (a thin
+    /// uplink); zero: no limit.
+    pub bandwidth_bytes_per_sec: u64,
+}
+
+impl Faults {
+    /// [`Faults::bandwidth_bytes_per_sec`] from MB/s (10^6 bytes), as people rate links: 0.001 to
+    /// 100000, so that a typo (0, a negative, NaN) is refused rather than taken for no limit or
+    /// a link that never delivers.
+    pub fn bandwidth_from_mb_per_s(mb: f64) -> Result<u64, EmulatorError> {
+        if mb.is_finite() && (0.001..=100_000.0).contains(&mb) {
+            Ok((mb * 1e6).round() as u64)
+        } else {
+            Err(EmulatorError::new(format!(
+                "--bandwidth {mb} is not a rate this emulator can keep: give MB/s between 0.001 and 100000 (e.g. 12.5 for 100 Mbit/s)"
+            )))
+        }
+    }
 }
 
 impl EmulatorConfig {

@@ -128,6 +128,9 @@ impl Emulator {
                 None => format!("{scheme}://{reachable}"),
             },
             faults: crate::faults::FaultInjector::new(config.faults.clone()),
+            link: (config.faults.bandwidth_bytes_per_sec > 0).then(|| {
+                crate::link::SharedLink::new(config.faults.bandwidth_bytes_per_sec as f64)
+            }),
             store,
             events,
             notifier,

@@ -41,6 +41,7 @@ mod faults;
 mod hooks;
 mod http;
 mod inspector;
+mod link;
 mod protocol;
 mod router;
 mod signature;

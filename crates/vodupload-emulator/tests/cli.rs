@@ -158,6 +158,11 @@ fn argument_errors() {
     let (code, err) = run(&["--listen", "127.0.0.1:0", "--slow-rate", "0.5"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("--slow-ms"), "{err}");
+    for bad in ["0", "0.0001", "NaN", "inf"] {
+        let (code, err) = run(&["--listen", "127.0.0.1:0", "--bandwidth", bad]);
+        assert_eq!(code, Some(1), "--bandwidth {bad}");
+        assert!(err.contains("--bandwidth") && err.contains("MB/s"), "{err}");
+    }
     let (code, _) = run(&["--listen", "127.0.0.1:0", "--tls-cert", "x.pem"]);
     assert_eq!(code, Some(2)); // clap: --tls-key required
     let (code, err) = run(&[

@@ -934,6 +934,30 @@ fn fault_slow_and_latency() {
     assert!(impatient.post(&c.url_for(&p)).send(&b""[..]).is_err());
 }
 
+/// `--bandwidth` is one link for every connection: two uploads side by side together take at
+/// least their bytes over the rate. (A floor that holds on any machine; no upper bound asserted.)
+#[test]
+fn bandwidth_is_one_link_shared_by_every_connection() {
+    let emu = start(EmulatorConfig {
+        faults: Faults {
+            bandwidth_bytes_per_sec: 2_000_000,
+            ..Faults::default()
+        },
+        rate_limit: false,
+        ..EmulatorConfig::default()
+    });
+    let files = [data(2 * PART as usize, 81), data(2 * PART as usize, 82)];
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for file in &files {
+            let c = Client::new(&emu);
+            s.spawn(move || assert_eq!(c.upload(file, PART)["code"], 0));
+        }
+    });
+    let floor = Duration::from_secs_f64((4 * PART) as f64 / 2_000_000.0);
+    assert!(t.elapsed() >= floor, "{:?} < {floor:?}", t.elapsed());
+}
+
 #[test]
 fn fault_drop_before_and_after_then_restart() {
     let state = tempfile::tempdir().unwrap();

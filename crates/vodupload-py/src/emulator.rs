@@ -30,7 +30,8 @@ use crate::client::{py_bool, py_str};
 /// and kept in ``state_dir`` until confirmed. Faults, decided per request from ``seed``:
 /// ``fail_rate`` (answer -10004 with canRetry=1), ``drop_rate`` (close the connection without an
 /// answer), ``http502_rate``, ``truncate_rate`` (cut the JSON answer), ``slow_rate`` with
-/// ``slow_ms``, and ``latency_ms`` added to every answer.
+/// ``slow_ms``, and ``latency_ms`` added to every answer; ``bandwidth`` (MB/s) makes request
+/// bodies, all connections together, arrive no faster, as over a thin link.
 #[pyclass(module = "vodupload", frozen)]
 pub struct Emulator {
     /// Dropped (server stopped) before `_ca_dir` is removed: fields drop in order.
@@ -96,7 +97,7 @@ impl Emulator {
         *, secret_id=None, secret_key=None, state_dir=None, tls=false, rate_limit=true,
         any_part_size=false, clock_offset_secs=0, listen="127.0.0.1:0", seed=0, fail_rate=0.0,
         drop_rate=0.0, http502_rate=0.0, truncate_rate=0.0, slow_rate=0.0, slow_ms=0,
-        latency_ms=0, notify_url=None
+        latency_ms=0, bandwidth=None, notify_url=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -117,6 +118,7 @@ impl Emulator {
         slow_rate: f64,
         slow_ms: i64,
         latency_ms: i64,
+        bandwidth: Option<f64>,
         notify_url: Option<String>,
     ) -> PyResult<Self> {
         let mut config = EmulatorConfig::default();
@@ -149,6 +151,13 @@ impl Emulator {
             slow_rate: rate("slow_rate", slow_rate)?,
             slow_ms: non_negative("slow_ms", slow_ms)?,
             latency_ms: non_negative("latency_ms", latency_ms)?,
+            bandwidth_bytes_per_sec: bandwidth
+                .map(Faults::bandwidth_from_mb_per_s)
+                .transpose()
+                .map_err(|e| {
+                    PyValueError::new_err(e.message().replacen("--bandwidth", "bandwidth", 1))
+                })?
+                .unwrap_or(0),
         };
         let (ca_dir, ca_file) = if tls {
             let dir = tempfile::Builder::new()

@@ -10,6 +10,8 @@ use std::process::{ChildStdin, Command, Stdio};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use vodupload::Concurrency;
+
 use super::Bench;
 use super::server::Server;
 use super::timings::{Ended, Event};
@@ -23,7 +25,9 @@ pub(super) enum Cache<'p> {
 /// What to upload, how, and whether to kill it part-way.
 pub(super) struct UploadRun<'p> {
     pub path: &'p Path,
-    pub concurrency: usize,
+    pub concurrency: Concurrency,
+    /// The client paces its calls under the service's default rates (off: `--no-rate-limit`).
+    pub paced: bool,
     pub part_size: u64,
     pub cache: Cache<'p>,
     /// SIGKILL the upload once this many parts are answered, as a crash would end it.
@@ -47,6 +51,8 @@ pub(super) struct RunReport {
     pub first_part: Option<Duration>,
     pub last_part: Option<Duration>,
     pub parts: usize,
+    /// At each part answered: the parts the upload could have in flight by then.
+    pub concurrency: Vec<(Duration, u32)>,
     /// The upload call returned: FinishUpload answered.
     pub finish: Option<Duration>,
     pub user: Duration,
@@ -112,7 +118,8 @@ impl RunReport {
                     r.init = Some(t);
                     r.held_at_init = *done;
                 }
-                Event::Part { .. } => {
+                Event::Part { concurrency, .. } => {
+                    r.concurrency.push((t, *concurrency));
                     r.first_part.get_or_insert(t);
                     r.last_part = Some(t);
                     r.parts += 1;
@@ -204,10 +211,19 @@ impl Bench<'_> {
             .arg(run.path)
             .arg("--endpoint")
             .arg(server.endpoint())
-            .args(["--json", "--quiet", "--no-rate-limit", "--timeout", "600"])
-            .args(["--concurrency", &run.concurrency.to_string()])
+            .args(["--json", "--quiet", "--timeout", "600"])
+            .args([
+                "--concurrency",
+                &match run.concurrency {
+                    Concurrency::Auto => "auto".to_owned(),
+                    Concurrency::Fixed(n) => n.to_string(),
+                },
+            ])
             .args(["--part-size", &run.part_size.to_string()])
             .args(["--timings-fd", &fd.to_string()]);
+        if !run.paced {
+            cmd.arg("--no-rate-limit");
+        }
         match run.cache {
             Cache::Off => cmd.arg("--no-cache"),
             Cache::Dir(d) => cmd.arg("--cache-dir").arg(d),

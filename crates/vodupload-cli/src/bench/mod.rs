@@ -89,13 +89,22 @@ pub(crate) struct BenchArgs {
     /// The fingerprint-cache runs (instant re-upload, resume) are made for sizes up to this.
     #[arg(long, value_parser = parse_size, default_value = "1GiB")]
     cache_runs_up_to: u64,
-    /// Also measure throughput against concurrency with this much latency added by the emulator
-    /// to every answer (a long link).
-    #[arg(long)]
-    latency_ms: Option<u64>,
-    /// Concurrencies of the latency sweep.
-    #[arg(long, value_delimiter = ',', default_values = ["1", "2", "4", "8"])]
-    sweep: Vec<usize>,
+    /// Also measure throughput against concurrency with each of these latencies added by the
+    /// emulator to every answer (long links), e.g. 5,40,150.
+    #[arg(long, value_delimiter = ',', value_name = "MS")]
+    latency_ms: Vec<u64>,
+    /// Also measure throughput against concurrency behind a thin link of this many MB/s, shared
+    /// by every connection (the emulator's --bandwidth), with --bandwidth-latency-ms.
+    #[arg(long, value_name = "MB_PER_S")]
+    bandwidth: Option<f64>,
+    /// Latency added to every answer in the --bandwidth sweep.
+    #[arg(long, value_name = "MS", default_value_t = 40)]
+    bandwidth_latency_ms: u64,
+    /// Concurrencies of the sweeps: auto (the client's own choice, measured as it goes) and
+    /// fixed numbers of parts in flight.
+    #[arg(long, value_delimiter = ',', value_parser = sweep::parse_concurrency,
+          default_values = ["auto", "1", "2", "4", "8"])]
+    sweep: Vec<vodupload::Concurrency>,
     /// File size for the latency sweep.
     #[arg(long, value_parser = parse_size, default_value = "64MiB")]
     sweep_size: u64,
@@ -179,7 +188,7 @@ struct Results {
     /// The floor measured under `--load`.
     loaded_floor: Option<floor::Floor>,
     sizes: Vec<sizes::SizeRow>,
-    sweep: Option<(u64, Vec<sweep::SweepPoint>)>,
+    sweeps: Vec<sweep::LinkSweep>,
     resume: Option<resume::ResumeSection>,
 }
 
@@ -260,16 +269,28 @@ impl Bench<'_> {
             println!();
             report::print_load(a, &floor, lf, &sizes);
         }
-        let sweep = match a.latency_ms {
-            Some(ms) => {
-                eprintln!("bench: latency sweep ...");
-                let points = self.sweep(ms)?;
-                println!();
-                sweep::print(a, ms, &points);
-                Some((ms, points))
-            }
-            None => None,
-        };
+        let mut links: Vec<sweep::Link> = a
+            .latency_ms
+            .iter()
+            .map(|&latency_ms| sweep::Link {
+                latency_ms,
+                bandwidth: None,
+            })
+            .collect();
+        if let Some(mb) = a.bandwidth {
+            links.push(sweep::Link {
+                latency_ms: a.bandwidth_latency_ms,
+                bandwidth: vodupload_emulator::Faults::bandwidth_from_mb_per_s(mb).ok(),
+            });
+        }
+        let mut sweeps = Vec::new();
+        for link in links {
+            eprintln!("bench: sweep over {} ...", link.describe());
+            let s = self.sweep(link)?;
+            println!();
+            sweep::print(a, &s);
+            sweeps.push(s);
+        }
         let resume = match a.resume_parts {
             Some(parts) => {
                 eprintln!("bench: resume of {parts} parts ...");
@@ -284,7 +305,7 @@ impl Bench<'_> {
             floor,
             loaded_floor,
             sizes,
-            sweep,
+            sweeps,
             resume,
         })
     }
@@ -316,10 +337,9 @@ fn validate(a: &BenchArgs) -> Result<(), Failure> {
             "--concurrency must be 1 to {MAX_CONCURRENCY}"
         )));
     }
-    if a.sweep.iter().any(|&c| c == 0 || c > MAX_CONCURRENCY) {
-        return Err(Failure::usage(format!(
-            "--sweep concurrencies must be 1 to {MAX_CONCURRENCY}"
-        )));
+    if let Some(mb) = a.bandwidth {
+        vodupload_emulator::Faults::bandwidth_from_mb_per_s(mb)
+            .map_err(|e| Failure::usage(e.message().to_owned()))?;
     }
     if a.runs == 0 {
         return Err(Failure::usage("--runs must be at least 1".to_owned()));

@@ -13,9 +13,11 @@
 
 use std::time::Duration;
 
+use vodupload::Concurrency;
+
 use super::files;
 use super::measured::{Cache, RunReport, UploadRun};
-use super::server::Server;
+use super::server::{Network, Server};
 use super::stats::{Spread, secs};
 use super::{Bench, KIB, fmt};
 use crate::Failure;
@@ -47,11 +49,12 @@ impl Bench<'_> {
         files::make(&path, size, true)?;
         let cache = self.work.join("fingerprints-resume");
         let _ = std::fs::remove_dir_all(&cache);
-        let server = Server::start(&self.work, "emulator-resume", a.https, 0)?;
+        let server = Server::start(&self.work, "emulator-resume", a.https, Network::default())?;
         files::settle(&self.work);
         let run = |kill_after| UploadRun {
             path: &path,
-            concurrency: a.concurrency,
+            concurrency: Concurrency::Fixed(a.concurrency),
+            paced: false,
             part_size: PART,
             cache: Cache::Dir(&cache),
             kill_after: Some(kill_after),

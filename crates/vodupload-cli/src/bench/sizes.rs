@@ -4,13 +4,15 @@
 use std::path::Path;
 use std::time::Duration;
 
+use vodupload::Concurrency;
+
 use super::Bench;
 use super::files::{self, Pass};
 use super::floor::Floor;
 use super::fmt::per_gib;
 use super::load::{Busy, LoadProbe, Others};
 use super::measured::{Cache, RunReport, UploadRun};
-use super::server::Server;
+use super::server::{Network, Server};
 use super::stats::Spread;
 use crate::Failure;
 
@@ -126,7 +128,7 @@ impl Bench<'_> {
         let a = self.a;
         // Another file for the service each time, though the emulator is new anyway.
         files::touch_prefix(path)?;
-        let server = Server::start(&self.work, "emulator", a.https, 0)?;
+        let server = Server::start(&self.work, "emulator", a.https, Network::default())?;
         files::settle(&self.work);
         let busy = (load > 0).then(|| Busy::start(load));
         let read_alone = files::read(path, size, a.part_size, false)?;
@@ -138,7 +140,8 @@ impl Bench<'_> {
             &server,
             &UploadRun {
                 path,
-                concurrency: a.concurrency,
+                concurrency: Concurrency::Fixed(a.concurrency),
+                paced: false,
                 part_size: a.part_size,
                 cache: Cache::Off,
                 kill_after: None,
@@ -172,7 +175,8 @@ impl Bench<'_> {
         files::settle(&self.work);
         let run = |kill_after| UploadRun {
             path,
-            concurrency: a.concurrency,
+            concurrency: Concurrency::Fixed(a.concurrency),
+            paced: false,
             part_size: a.part_size,
             cache: Cache::Dir(&cache),
             kill_after,

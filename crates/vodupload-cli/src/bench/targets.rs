@@ -33,6 +33,16 @@ const CACHED_START: Duration = Duration::from_millis(50);
 /// On a long link, parts in flight overlap their round trips: the speed-up from the smallest to
 /// the largest concurrency of the sweep must reach this share of the ratio between them.
 const SWEEP_EFFICIENCY: f64 = 0.8;
+/// "auto" against the best fixed concurrency of the same sweep. It finds the plateau by
+/// measuring, so its first rounds run below it and it probes above it now and then; 15 % is what
+/// that may cost on a 512 MiB upload, and a fixed number only does better on the one link it was
+/// chosen for.
+const AUTO_SHARE: f64 = 0.85;
+/// Behind a thin link, "auto" must not keep more parts in flight than twice what fills the link
+/// (more only queues, holding memory and making timeouts likelier)...
+const AUTO_EXCESS: usize = 2;
+/// ...where the link counts as full at this share of its rate.
+const LINK_FULL: f64 = 0.95;
 /// The slowest upload under `--load` over the median quiet one. With as many busy threads as
 /// cores, fair sharing leaves the client and the emulator about half the CPU they had each, so a
 /// CPU-bound upload should take 2 to 4 times as long. More means it waits for work that gets no
@@ -75,14 +85,16 @@ pub(super) fn print(a: &BenchArgs, results: &Results) {
          on the largest; load and resume on the worst):"
     );
     print_quiet(a, results);
+    // Judged on the first long link without a bandwidth limit (--latency-ms 50).
     match results
-        .sweep
-        .as_ref()
-        .and_then(|(_, p)| sweep::efficiency(p))
+        .sweeps
+        .iter()
+        .find(|s| s.link.bandwidth.is_none())
+        .and_then(|s| s.efficiency(a.sweep_size, a.part_size))
     {
         Some((c0, c1, eff)) => println!(
-            "  throughput near-linear in concurrency {c0} -> {c1} (>= {:.0}% of ideal: parts in \
-             flight overlap their round trips):   {:.0}% {}",
+            "  throughput near-linear in concurrency {c0} -> {c1} (>= {:.0}% of ideal, up to the \
+             service's rate: parts in flight overlap their round trips):   {:.0}% {}",
             SWEEP_EFFICIENCY * 100.0,
             eff * 100.0,
             yes_no(eff >= SWEEP_EFFICIENCY)
@@ -91,8 +103,81 @@ pub(super) fn print(a: &BenchArgs, results: &Results) {
             println!("  throughput near-linear in concurrency:   not measured (--latency-ms 50)")
         }
     }
+    print_auto(a, results);
     print_load(a, results);
     print_resume(results);
+}
+
+/// "auto" against the fixed concurrencies of the same sweep.
+fn print_auto(a: &BenchArgs, results: &Results) {
+    let size = a.sweep_size;
+    let shares: Vec<String> = results
+        .sweeps
+        .iter()
+        .filter(|s| s.link.bandwidth.is_none())
+        .filter_map(|s| {
+            let share = s.auto_share(size)?;
+            Some(format!(
+                "{} ms: {:.0}% {}",
+                s.link.latency_ms,
+                share * 100.0,
+                yes_no(share >= AUTO_SHARE)
+            ))
+        })
+        .collect();
+    println!(
+        "  auto >= {:.0}% of the best fixed concurrency's throughput, at every latency (best \
+         runs):   {}",
+        AUTO_SHARE * 100.0,
+        if shares.is_empty() {
+            "not measured (--latency-ms 5,40,150)".to_owned()
+        } else {
+            shares.join("; ")
+        }
+    );
+    let thin: Vec<String> = results
+        .sweeps
+        .iter()
+        .filter_map(|s| {
+            let limit = s.link.bandwidth?;
+            let mb = limit as f64 / 1e6;
+            let plateau = s.highest_plateau();
+            Some(match (s.smallest_filling(size, LINK_FULL), plateau) {
+                (Some(c), Some(p)) => format!(
+                    "{mb:.1} MB/s: plateau {p} against {c} {}",
+                    yes_no(p as usize <= AUTO_EXCESS * c)
+                ),
+                (None, _) => format!(
+                    "{mb:.1} MB/s: no fixed concurrency reached {:.0}% of the link (a slower \
+                     link, or more in --sweep)",
+                    LINK_FULL * 100.0
+                ),
+                (_, None) => format!("{mb:.1} MB/s: auto not in --sweep"),
+            })
+        })
+        .collect();
+    println!(
+        "  behind a thin link, auto's highest plateau <= {AUTO_EXCESS} x the smallest fixed \
+         concurrency reaching {:.0}% of it:   {}",
+        LINK_FULL * 100.0,
+        if thin.is_empty() {
+            "not measured (--bandwidth 20)".to_owned()
+        } else {
+            thin.join("; ")
+        }
+    );
+    let refused: u64 = results
+        .sweeps
+        .iter()
+        .map(sweep::LinkSweep::rate_limited)
+        .sum();
+    if !results.sweeps.is_empty() {
+        println!(
+            "  no 4400 from the emulator in the sweeps (the client paces under the service's \
+             rates):   {refused} {}",
+            yes_no(refused == 0)
+        );
+    }
 }
 
 fn print_quiet(a: &BenchArgs, results: &Results) {

@@ -34,9 +34,18 @@ use crate::Failure;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Event {
     Spawn,
-    Hashed { from_cache: Option<bool> },
-    Init { done: u64, total: u64 },
-    Part { done: u64 },
+    Hashed {
+        from_cache: Option<bool>,
+    },
+    Init {
+        done: u64,
+        total: u64,
+    },
+    /// A part answered: bytes done, and the parts the upload may have in flight by then.
+    Part {
+        done: u64,
+        concurrency: u32,
+    },
     Finish,
     Ended(Ended),
 }
@@ -63,7 +72,9 @@ impl Event {
             Event::Init { done, total } => {
                 json!({"event": "init", "t_ns": t_ns, "done": done, "total": total})
             }
-            Event::Part { done } => json!({"event": "part", "t_ns": t_ns, "done": done}),
+            Event::Part { done, concurrency } => {
+                json!({"event": "part", "t_ns": t_ns, "done": done, "concurrency": concurrency})
+            }
             Event::Finish => json!({"event": "finish", "t_ns": t_ns}),
             Event::Ended(e) => json!({
                 "event": "ended",
@@ -96,6 +107,7 @@ impl Event {
             },
             Some("part") => Event::Part {
                 done: u64_of("done")?,
+                concurrency: u64_of("concurrency")? as u32,
             },
             Some("finish") => Event::Finish,
             Some("ended") => Event::Ended(Ended {
@@ -191,7 +203,10 @@ impl Recorder {
                         total: p.total,
                     })
                 }
-                Phase::Uploading => Some(Event::Part { done: p.done }),
+                Phase::Uploading => Some(Event::Part {
+                    done: p.done,
+                    concurrency: p.concurrency as u32,
+                }),
             }
         };
         if let Some(e) = event {
@@ -224,7 +239,10 @@ mod tests {
                 done: 1 << 20,
                 total: 3 << 20,
             },
-            Event::Part { done: 2 << 20 },
+            Event::Part {
+                done: 2 << 20,
+                concurrency: 7,
+            },
             Event::Finish,
             Event::Ended(Ended {
                 exit: None,
@@ -269,7 +287,7 @@ mod tests {
                 phase,
                 done,
                 total: 300,
-                concurrency: 0,
+                concurrency: if phase == Phase::Uploading { 3 } else { 0 },
             })
         };
         for done in [0, 100, 200, 300] {
@@ -292,8 +310,14 @@ mod tests {
                     done: 100,
                     total: 300
                 },
-                Event::Part { done: 200 },
-                Event::Part { done: 300 },
+                Event::Part {
+                    done: 200,
+                    concurrency: 3,
+                },
+                Event::Part {
+                    done: 300,
+                    concurrency: 3,
+                },
                 Event::Finish,
             ]
         );

@@ -105,6 +105,8 @@ pub(crate) struct BodyReader {
     limits: BodyLimits,
     started: Option<Instant>,
     received: u64,
+    /// Time the emulator itself held the body back (a thin link): not the client's slowness.
+    excused: Duration,
     trailer_bytes: usize,
     /// `Expect: 100-continue` was asked and not yet answered.
     pending_continue: bool,
@@ -131,6 +133,7 @@ impl BodyReader {
             limits,
             started: None,
             received: 0,
+            excused: Duration::ZERO,
             trailer_bytes: 0,
             pending_continue: expects_continue && !matches!(state, State::Done),
             failed: None,
@@ -139,6 +142,11 @@ impl BodyReader {
 
     pub(crate) fn failed(&self) -> Option<BodyFailure> {
         self.failed
+    }
+
+    /// Moves the deadline by `held`, time the emulator kept the body waiting.
+    pub(crate) fn excuse(&mut self, held: Duration) {
+        self.excused += held;
     }
 
     pub(crate) fn is_done(&self) -> bool {
@@ -156,7 +164,7 @@ impl BodyReader {
         } else {
             Duration::from_secs_f64(self.received as f64 / self.limits.min_rate as f64)
         };
-        started + self.limits.timeout + extra
+        started + self.limits.timeout + extra + self.excused
     }
 
     async fn fill(&mut self, io: &mut ConnIo) -> Result<(), BodyError> {

@@ -20,6 +20,7 @@ use super::head::{self, Head, MAX_HEAD};
 use super::io::{ConnIo, ReadError, Stream};
 use super::response::Response;
 use crate::app::App;
+use crate::link::SharedLink;
 use crate::protocol::Reply;
 use crate::stats::{RequestRecord, bump};
 
@@ -34,12 +35,19 @@ pub(crate) struct Request<'c> {
     io: &'c mut ConnIo,
     body: BodyReader,
     framing: Framing,
+    link: Option<&'c SharedLink>,
 }
 
 impl Request<'_> {
-    /// The next piece of the body; `None` at its end.
+    /// The next piece of the body; `None` at its end. Behind a thin link (`--bandwidth`), a
+    /// piece comes once the link has carried it.
     pub(crate) async fn body_chunk(&mut self) -> Result<Option<Bytes>, BodyError> {
-        self.body.chunk(self.io).await
+        let piece = self.body.chunk(self.io).await?;
+        if let (Some(link), Some(bytes)) = (self.link, &piece) {
+            let held = link.carry(bytes.len()).await;
+            self.body.excuse(held);
+        }
+        Ok(piece)
     }
 
     /// The body's length, when the client announced it (Content-Length).
@@ -119,6 +127,7 @@ pub(crate) async fn run(
             io: &mut io,
             body: reader,
             framing,
+            link: app.link.as_ref(),
         };
         let outcome = crate::router::route(&app, &mut req).await;
         let Request { head, mut body, .. } = req;
