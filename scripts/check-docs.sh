@@ -18,6 +18,8 @@
 #    spans. Every flag --help prints must have a row, and every row a flag; the meaning must be
 #    --help's text, and the default its `[default: ...]` (empty when there is none). Backticks
 #    and runs of spaces are ignored in the comparison.
+# 5. The "Errors" section of docs/c.md names every status of `enum vod_status` in
+#    include/vodupload.h, and no other; a status of the 1000s to 5000s in the table row of its band.
 #
 # Needs bash and python3 (standard library only). Exits 1 and lists every problem if one fails.
 set -euo pipefail
@@ -300,12 +302,44 @@ def check_options_tables():
     return tables
 
 
+def check_status_table():
+    """docs/c.md's status bands against the header's enum vod_status."""
+    header = open(os.path.join(root, "include/vodupload.h"), encoding="utf-8").read()
+    m = re.search(r"enum vod_status\b[^{]*\{(.*?)\}", header, re.S)
+    if not m:
+        problems.append("include/vodupload.h has no enum vod_status")
+        return 0
+    statuses = {name: int(value) for name, value in re.findall(r"\b(VOD_\w+)\s*=\s*(\d+)", m.group(1))}
+    doc = open(os.path.join(root, "docs/c.md"), encoding="utf-8").read()
+    sm = re.search(r"^## Errors\n(.*?)(?=^## |\Z)", doc, re.S | re.M)
+    if not sm:
+        problems.append("docs/c.md has no `## Errors` section")
+        return 0
+    section = sm.group(1)
+    named = set(re.findall(r"`(VOD_(?:OK|ERR_\w+))`", section))
+    for name in sorted(named - set(statuses)):
+        problems.append(f"docs/c.md (Errors): `{name}` is not a status of enum vod_status")
+    for name, value in sorted(statuses.items(), key=lambda kv: kv[1]):
+        if name not in named:
+            problems.append(f"docs/c.md (Errors): `{name}` ({value}) is not described")
+            continue
+        band = value // 1000
+        if 1 <= band <= 5:
+            row = next((l for l in section.splitlines() if l.startswith(f"| {band}000s")), None)
+            if row is None:
+                problems.append(f"docs/c.md (Errors): no row for the {band}000s")
+            elif f"`{name}`" not in row:
+                problems.append(f"docs/c.md (Errors): `{name}` ({value}) is not in the {band}000s row")
+    return len(statuses)
+
+
 files = markdown_files()
 for md in files:
     check_links(md)
 check_index()
 check_architecture()
 tables = check_options_tables()
+statuses = check_status_table()
 
 if problems:
     for p in problems:
@@ -313,5 +347,6 @@ if problems:
     print(f"check-docs: {len(problems)} problem(s)")
     sys.exit(1)
 print(f"check-docs: ok ({len(files)} Markdown files, their relative links and anchors; the index; "
-      f"the core's files in architecture.md; {tables} options tables against --help)")
+      f"the core's files in architecture.md; {tables} options tables against --help; "
+      f"{statuses} statuses of vodupload.h in docs/c.md)")
 PY

@@ -150,10 +150,15 @@ fn expand(given: &[PathBuf], recursive: bool) -> Result<Vec<PathBuf>, Failure> {
     for path in given {
         if path.is_dir() {
             if !recursive {
-                return Err(Failure::usage(format!(
-                    "{} is a directory: pass --recursive to upload the files in it",
-                    path.display()
-                )));
+                // A local file problem (3), as the core's "is a directory" is in every face.
+                return Err(Failure {
+                    message: format!(
+                        "cannot upload {}: it is a directory, not a file; pass --recursive to upload the files in it",
+                        path.display()
+                    ),
+                    code: 3,
+                    kind: ErrorKind::Io.as_str(),
+                });
             }
             walk(path, &mut out)?;
         } else {

@@ -118,9 +118,9 @@ fn several_files_one_json_line_each_a_summary_and_the_worst_status() {
     let missing = dir.path().join("missing.mp4");
     let emu = EmuProc::start(&dir.path().join("state"), "127.0.0.1:0", &[]);
 
-    // A directory needs --recursive, and says so.
+    // A directory needs --recursive, and says so: a local file problem, as in every face.
     let out = upload_cmd(&emu, &[&videos], &[], &cache).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(3));
     assert!(
         text(&out.stderr).contains("pass --recursive"),
         "{}",

@@ -1,111 +1,21 @@
-//! Helpers shared by the end-to-end tests: random files, SHA-1 of files and urls, an emulator
-//! child process, a client with fast retries.
+//! Helpers of the CLI's end-to-end tests: the `vodupload` binary, an emulator child process, a
+//! relay that rewrites answers; and, from the core's tests, random files, SHA-1s and a client.
 #![allow(dead_code)] // each test binary uses its own subset
 
-use std::io::{BufRead, BufReader, Read, Write};
+#[path = "../../../vodupload/tests/common/mod.rs"]
+mod core_common;
+pub use core_common::*;
+
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
 
-use sha1::{Digest, Sha1};
-use vodupload::{
-    CancelToken, Client, ClientOptions, Credentials, ProgressFn, RateLimits, Upload, UploadOptions,
-    UploadResult,
-};
-use vodupload_emulator::Emulator;
-
-pub const MIB: u64 = 1 << 20;
 /// The credential of emulators started with [`EmuProc::start`].
 pub const ID: &str = "AKIDtestid";
 pub const KEY: &str = "test-secret-key-0123456789";
 
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_vodupload")
-}
-
-/// xorshift64*: reproducible contents, sizes and delays from one seed.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// Writes `size` random bytes to `path`, a MiB at a time.
-pub fn write_random(path: &Path, size: u64, rng: &mut Rng) {
-    let mut f = std::fs::File::create(path).unwrap();
-    let mut buf = vec![0u8; MIB as usize];
-    let mut left = size;
-    while left > 0 {
-        let n = left.min(MIB) as usize;
-        for c in buf[..n].chunks_mut(8) {
-            let v = rng.next().to_le_bytes();
-            c.copy_from_slice(&v[..c.len()]);
-        }
-        f.write_all(&buf[..n]).unwrap();
-        left -= n as u64;
-    }
-}
-
-/// `dir/name`, filled with `size` bytes derived from `seed`.
-pub fn random_file(dir: &Path, name: &str, size: u64, seed: u64) -> PathBuf {
-    let path = dir.join(name);
-    write_random(&path, size, &mut Rng::new(seed));
-    path
-}
-
-pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-pub fn sha1_file(path: &Path) -> String {
-    let mut h = Sha1::new();
-    std::io::copy(&mut std::fs::File::open(path).unwrap(), &mut h).unwrap();
-    hex(&h.finalize())
-}
-
-/// SHA-1 of what `url` serves; `ca` trusts a self-signed emulator.
-pub fn sha1_url(url: &str, ca: Option<&Path>) -> String {
-    let mut builder = ureq::Agent::config_builder();
-    if let Some(ca) = ca {
-        let pem = std::fs::read(ca).unwrap();
-        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
-            .filter_map(|i| match i.unwrap() {
-                ureq::tls::PemItem::Certificate(c) => Some(c),
-                _ => None,
-            })
-            .collect();
-        builder = builder.tls_config(
-            ureq::tls::TlsConfig::builder()
-                .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
-                .build(),
-        );
-    }
-    let agent = builder.build().new_agent();
-    let mut resp = agent.get(url).call().expect("GET the uploaded file");
-    let mut h = Sha1::new();
-    let mut body = resp.body_mut().as_reader();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = body.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    hex(&h.finalize())
 }
 
 /// A `vodupload emulator` child process with the credential [`ID`]:[`KEY`]; killed on drop.
@@ -176,20 +86,6 @@ impl Drop for EmuProc {
     }
 }
 
-/// A client of an in-process emulator (upload and events endpoints), with fast retries and no
-/// pacing; `tweak` changes the rest.
-pub fn client_for(emu: &Emulator, tweak: impl FnOnce(&mut ClientOptions)) -> Client {
-    let (id, key) = emu.credentials()[0].clone();
-    let mut o = ClientOptions::default();
-    o.endpoint = emu.endpoint();
-    o.events_endpoint = emu.endpoint();
-    o.retry_base_delay = Duration::from_millis(5);
-    o.retry_max_delay = Duration::from_millis(50);
-    o.rate_limits = RateLimits::unlimited();
-    tweak(&mut o);
-    Client::new(Credentials::new(id, key).unwrap(), o).unwrap()
-}
-
 /// The one JSON object a successful `--json` run printed.
 pub fn json_of(out: &Output) -> serde_json::Value {
     assert!(
@@ -200,30 +96,6 @@ pub fn json_of(out: &Output) -> serde_json::Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("--json prints one JSON object")
-}
-
-/// `client.upload(path)` with default options and a fresh cancel token.
-pub fn upload_with(
-    client: &Client,
-    path: &Path,
-    progress: ProgressFn<'_>,
-) -> vodupload::Result<UploadResult> {
-    client.upload(
-        path,
-        &UploadOptions::default(),
-        progress,
-        &CancelToken::new(),
-    )
-}
-
-/// `client.begin(path)` with default options, no progress and a fresh cancel token.
-pub fn begin(client: &Client, path: &Path) -> vodupload::Result<Upload> {
-    client.begin(
-        path,
-        &UploadOptions::default(),
-        &vodupload::no_progress,
-        &CancelToken::new(),
-    )
 }
 
 /// An HTTP/1.1 relay between a client and an emulator that lets a test rewrite the answers of
