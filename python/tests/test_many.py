@@ -19,7 +19,7 @@ from conftest import PART, MakeFile, client_for
 
 
 class Watch:
-    """What a relay saw: how many files were open (InitUpload answered, FinishUpload not yet)."""
+    """What a relay saw: how many files were open (InitUpload sent, FinishUpload not answered)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -43,8 +43,12 @@ def relay(emu: vodupload.Emulator, watch: Watch) -> Iterator[str]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             action = parse_qs(urlsplit(self.path).query).get("Action", [""])[0]
             if action == "InitUpload":
+                # A file is open from its InitUpload's arrival: counted before the held
+                # FinishUpload is let go, so the two overlap whatever the scheduling.
                 with watch.lock:
                     watch.inits += 1
+                    watch.open += 1
+                    watch.most_open = max(watch.most_open, watch.open)
                     if watch.inits >= 2:
                         watch.second_init.set()
             if action == "FinishUpload" and watch.hold_first_finish:
@@ -58,13 +62,10 @@ def relay(emu: vodupload.Emulator, watch: Watch) -> Iterator[str]:
                     req.add_header(k, self.headers[k])
             with urllib.request.urlopen(req, timeout=60) as resp:
                 answer = resp.read()
-            with watch.lock:
-                # Counted before the answer goes back: the client cannot start another file
+            if action == "FinishUpload":
+                # Closed before the answer goes back: the client cannot start another file
                 # before it has this one's answer.
-                if action == "InitUpload":
-                    watch.open += 1
-                    watch.most_open = max(watch.most_open, watch.open)
-                elif action == "FinishUpload":
+                with watch.lock:
                     watch.open -= 1
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

@@ -2,7 +2,8 @@
 //! package; `scripts/setup.sh` installs it): four `vodupload upload` processes at once against an
 //! emulator capped at 3,000 UploadParts a minute. Each paced on its own, together they go four
 //! times over and the emulator refuses the excess (4400); pacing through Redis, none is refused
-//! and together they run at the cap; Redis killed mid-run, they finish anyway.
+//! and together they run at the cap; Redis killed mid-run, they finish anyway. The same through a
+//! Redis Cluster of three nodes.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -26,6 +27,15 @@ struct Redis {
 
 impl Redis {
     fn start() -> Redis {
+        Redis::start_with(&[])
+    }
+
+    /// A cluster node: cluster mode on, its cluster state in its own folder.
+    fn start_node() -> Redis {
+        Redis::start_with(&["--cluster-enabled", "yes", "--cluster-node-timeout", "5000"])
+    }
+
+    fn start_with(extra: &[&str]) -> Redis {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -37,6 +47,7 @@ impl Redis {
             .args(["--save", "", "--appendonly", "no", "--protected-mode", "yes"])
             .arg("--dir")
             .arg(dir.path())
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -59,6 +70,16 @@ impl Redis {
 
     fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// `redis-cli -p PORT ARGS...`'s output.
+    fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli comes with redis-server (Debian's redis-tools)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     fn answers(&self) -> bool {
@@ -207,4 +228,69 @@ fn a_fleet_shares_the_accounts_rate_through_redis() {
         );
         assert!(!stderr.contains("6379/0?"), "{stderr}");
     }
+}
+
+/// Three masters sharing the 16,384 slots, as `redis-cli --cluster create` makes them.
+fn start_cluster() -> Vec<Redis> {
+    let nodes: Vec<Redis> = (0..3).map(|_| Redis::start_node()).collect();
+    let addrs: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect();
+    let created = Command::new("redis-cli")
+        .args(["--cluster", "create"])
+        .args(&addrs)
+        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "redis-cli --cluster create: {}",
+        String::from_utf8_lossy(&created.stdout)
+    );
+    let started = Instant::now();
+    while !nodes
+        .iter()
+        .all(|n| n.cli(&["cluster", "info"]).contains("cluster_state:ok"))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the cluster did not come up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    nodes
+}
+
+#[test]
+fn a_fleet_shares_the_accounts_rate_through_a_redis_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = start_cluster();
+    let url = format!(
+        "redis://{}",
+        nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let emu = capped_emulator(&dir.path().join("cluster"));
+    for out in finish(start_fleet(&emu, &videos(dir.path(), 40), Some(&url))) {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("pacing locally"),
+            "Redis Cluster failed: {stderr}"
+        );
+    }
+    let c = counters(&emu);
+    assert_eq!(c["rateLimited"], 0, "{c}");
+    let parts = c["partsStored"].as_u64().unwrap();
+    assert_eq!(parts, 4 * 64);
+    let span_ms = c["lastPartUnixMs"].as_u64().unwrap() - c["firstPartUnixMs"].as_u64().unwrap();
+    let per_minute = (parts - 1) as f64 * 60_000.0 / span_ms as f64;
+    println!("four processes through a Redis Cluster: {per_minute:.0} UploadParts a minute");
+    assert!(
+        (per_minute - CAP as f64).abs() <= CAP as f64 * 0.1,
+        "the aggregate rate is within 10% of the cap: {per_minute:.0} a minute"
+    );
 }

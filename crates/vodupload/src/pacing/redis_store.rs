@@ -163,10 +163,17 @@ pub(crate) fn check_url(url: &str) -> Result<(), String> {
 /// An error's text without anything that could carry the URL's password.
 fn describe(e: &redis::RedisError) -> String {
     let text = e.to_string();
-    match text.find("://") {
+    let text = match text.find("://") {
         Some(_) => format!("{:?} error", e.kind()),
         None => text,
+    };
+    // One node of a Cluster, given as if it were a plain server: say what to give instead.
+    if matches!(e.kind(), redis::ErrorKind::Moved | redis::ErrorKind::Ask) {
+        return format!(
+            "{text}: this is a Redis Cluster node; give every node, redis://HOST1:PORT1,HOST2:PORT2,..."
+        );
     }
+    text
 }
 
 /// `url` with the password replaced by `***`.
