@@ -10,7 +10,8 @@
 # What it does:
 #   1. installs the library into a temporary PREFIX with
 #      `make -C crates/vodupload-ffi install PREFIX=... PROFILE=debug STRIP=` and points
-#      PKG_CONFIG_PATH at it (nothing else: no LD_LIBRARY_PATH, no ldconfig);
+#      PKG_CONFIG_PATH at it (nothing else: no LD_LIBRARY_PATH, no ldconfig); installs it again
+#      with the default STRIP into another PREFIX and checks that one has no debug sections;
 #   2. takes every fenced block that follows a `<!-- link-line:NAME -->` marker in docs/c.md
 #      (shared, static and cpp at least) and runs it, exactly as printed, with bash in a fresh
 #      directory holding the example it names: examples/c/upload.c as app.c, examples/cpp/upload.cpp
@@ -50,6 +51,24 @@ if ! make -s -C "$root/crates/vodupload-ffi" install PREFIX="$prefix" PROFILE="$
     exit 1
 fi
 pass "make install PREFIX=$prefix PROFILE=$profile STRIP="
+
+# The default install strips: no debug sections in the .so or the .a; STRIP= above kept them.
+has_debug() { readelf -S "$1" 2>/dev/null | grep -q '\.debug_info'; }
+stripped="$work/stripped"
+if make -s -C "$root/crates/vodupload-ffi" install PREFIX="$stripped" PROFILE="$profile" \
+        TARGET_DIR="$target_dir" > "$work/install-stripped.log" 2>&1; then
+    so="$(readlink -f "$stripped/lib/libvodupload.so")"
+    if has_debug "$so" || has_debug "$stripped/lib/libvodupload.a"; then
+        fail "make install (default) leaves debug info in $so or libvodupload.a"
+    elif ! has_debug "$(readlink -f "$prefix/lib/libvodupload.so")"; then
+        fail "make install STRIP= lost the debug info"
+    else
+        pass "make install strips by default ($(du -h "$so" | cut -f1) .so, $(du -h "$stripped/lib/libvodupload.a" | cut -f1) .a); STRIP= keeps the debug info"
+    fi
+else
+    cat "$work/install-stripped.log"
+    fail "make install PREFIX=$stripped (stripped)"
+fi
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 unset LD_LIBRARY_PATH
 

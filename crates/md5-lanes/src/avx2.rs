@@ -9,6 +9,8 @@ use crate::MAX_LANES;
 ///
 /// # Safety
 /// The CPU must support AVX2, and each pointer must address `blocks * 64` readable bytes.
+// One function, as long as MD5's 64 steps written out in RFC 1321's order: split, the steps would
+// cross function boundaries inside the one loop the compiler must keep in registers.
 #[target_feature(enable = "avx2")]
 pub(crate) unsafe fn compress(
     state: &mut [[u32; MAX_LANES]; 4],

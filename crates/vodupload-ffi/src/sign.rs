@@ -92,6 +92,8 @@ unsafe fn write_out(
 ///
 /// Errors: `VOD_ERR_INVALID_ARGUMENT` (a required pointer NULL), `VOD_ERR_INVALID_INPUT`
 /// (not UTF-8, unknown signature method), `VOD_ERR_BUFFER_TOO_SMALL`.
+// A C function: each field of the request is an argument, as C callers hold them, rather than a
+// struct whose layout would become part of the ABI.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_sign(
     method: *const c_char,
@@ -132,6 +134,7 @@ pub unsafe extern "C" fn vod_sign(
 /// nothing else is written. Otherwise `out` receives the NUL-terminated string if `out_len` is at
 /// least its length + 1 (else `VOD_ERR_BUFFER_TOO_SMALL`, nothing written), and `written` (may be
 /// NULL) its length.
+// As vod_sign: the request's fields as arguments.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vod_string_to_sign(
     method: *const c_char,

@@ -34,6 +34,8 @@ unsafe fn options_arg<'a>(options: *const vod_upload_options) -> &'a vod_upload_
     unsafe { options.as_ref() }.unwrap_or_else(defaults)
 }
 
+/// The body of `vod_upload_file` and `vod_upload_file_with_options`: their C arguments, and the
+/// name their errors give.
 unsafe fn upload_file(
     function: &str,
     client: *mut vod_client,

@@ -256,6 +256,7 @@ impl Client {
         signature_method=None, rate_limit=true, rate_upload_part=None, rate_init_finish=None,
         pacing_url=None, fingerprint_cache=None, events_endpoint=None
     ))]
+    // One parameter per keyword argument of the Python signature above.
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -368,6 +369,7 @@ impl Client {
         path, *, name=None, file_type=None, tags=None, class_id=None, transcode=false,
         screenshot=false, watermark=false, progress=None, hash_progress=None, cancel=None
     ))]
+    // One parameter per keyword argument of the Python signature above.
     #[allow(clippy::too_many_arguments)]
     fn upload<'py>(
         &self,
@@ -416,6 +418,7 @@ impl Client {
         path, *, name=None, file_type=None, tags=None, class_id=None, transcode=false,
         screenshot=false, watermark=false, hash_progress=None, cancel=None
     ))]
+    // One parameter per keyword argument of the Python signature above.
     #[allow(clippy::too_many_arguments)]
     fn begin<'py>(
         &self,
@@ -472,6 +475,7 @@ impl Client {
         paths, *, jobs=2, file_type=None, tags=None, class_id=None, transcode=false,
         screenshot=false, watermark=false, progress=None, hash_progress=None, cancel=None
     ))]
+    // One parameter per keyword argument of the Python signature above.
     #[allow(clippy::too_many_arguments)]
     fn upload_many<'py>(
         &self,

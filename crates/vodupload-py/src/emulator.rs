@@ -99,6 +99,7 @@ impl Emulator {
         drop_rate=0.0, http502_rate=0.0, truncate_rate=0.0, slow_rate=0.0, slow_ms=0,
         latency_ms=0, bandwidth=None, notify_url=None
     ))]
+    // One parameter per keyword argument of the Python signature above.
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,

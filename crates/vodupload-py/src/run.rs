@@ -157,19 +157,22 @@ where
             }
         }
         let joined = py.detach(move || handle.join());
-        let out = joined.map_err(|panic| {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_owned());
-            PanicException::new_err(format!(
-                "vodupload panicked (a bug, please report it): {what}"
-            ))
-        })?;
+        let out = joined.map_err(panic_error)?;
         match pending {
             Some(e) => Err(e),
             None => Ok(out),
         }
     })
+}
+
+/// A panic of the helper thread, as Python's PanicException with its message.
+fn panic_error(panic: Box<dyn std::any::Any + Send>) -> PyErr {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    PanicException::new_err(format!(
+        "vodupload panicked (a bug, please report it): {what}"
+    ))
 }

@@ -15,7 +15,7 @@ use md5_lanes::MAX_LANES;
 
 use crate::body::PartBody;
 use crate::cache::{FileIdentity, FingerprintCache};
-use crate::concurrency::{Concurrency, Outcome};
+use crate::concurrency::{Concurrency, Outcome, Window};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fingerprint::{self, Fingerprint};
 use crate::options::UploadOptions;
@@ -110,26 +110,7 @@ impl Upload {
         let started = Instant::now();
         let meta = check_file(path)?;
         let mut init_params = options.init_params(path)?;
-        let file = File::open(path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::PermissionDenied {
-                Error::io_kind_message(
-                    e.kind(),
-                    format!(
-                        "cannot upload {}: permission denied; the file must be readable by this process",
-                        path.display()
-                    ),
-                )
-            } else {
-                Error::io(format_args!("cannot open {}", path.display()), &e)
-            }
-        })?;
-        let meta_now = file
-            .metadata()
-            .map_err(|e| Error::io(format_args!("cannot stat {}", path.display()), &e))?;
-        let stamp = FileStamp::of(&meta_now);
-        if stamp.size != meta.len() {
-            return Err(changed(path));
-        }
+        let (file, stamp) = open_unchanged(path, &meta)?;
         let size = stamp.size;
         let part_size = transport.options().part_size;
         let cache = transport.options().fingerprint_cache.clone().map(|dir| {
@@ -146,46 +127,7 @@ impl Upload {
             concurrency: 0,
         });
         let plan = PartPlan::new(size, part_size)?;
-        let cached = cache.as_ref().and_then(|(c, id)| c.load(id, part_size));
-        let (sha1, md5s) = match cached {
-            Some(fp) => {
-                log::debug!(
-                    "fingerprint of {} from the cache: sha1 {}",
-                    path.display(),
-                    fp.sha1
-                );
-                let _ = progress(Progress {
-                    phase: Phase::Hashing,
-                    done: size,
-                    total: size,
-                    concurrency: 0,
-                });
-                (fp.sha1, Arc::new(PartMd5s::from_hex(&fp.part_md5)))
-            }
-            None => {
-                let md5s = Arc::new(PartMd5s::new(plan.count()));
-                let sha1 = fingerprint::hash_file(&file, plan, &md5s, &mut |done| {
-                    !cancel.is_cancelled()
-                        && progress(Progress {
-                            phase: Phase::Hashing,
-                            done,
-                            total: size,
-                            concurrency: 0,
-                        })
-                })?;
-                log::debug!(
-                    "hashed {} ({size} bytes) in {} ms: sha1 {sha1}, {} of {} part MD5s done meanwhile",
-                    path.display(),
-                    started.elapsed().as_millis(),
-                    md5s.known_count(),
-                    plan.count()
-                );
-                if let Some((c, id)) = &cache {
-                    c.store(id, &fingerprint_of(&sha1, plan, &md5s));
-                }
-                (sha1, md5s)
-            }
-        };
+        let (sha1, md5s) = fingerprint(&file, path, plan, cache.as_ref(), progress, &cancel)?;
 
         init_params.extend([
             ("fileSha".to_owned(), sha1.clone()),
@@ -242,6 +184,21 @@ impl Upload {
         upload.apply_init(outcome)?;
         upload.check_unchanged()?;
         Ok(upload)
+    }
+
+    /// The concurrency of this call: its parts-in-flight cap, the number reported as chosen, and
+    /// the client's window when it is "auto".
+    fn sending_mode(&self, concurrency: Option<Concurrency>) -> (usize, usize, Option<&Window>) {
+        match concurrency.unwrap_or(self.transport.options().concurrency) {
+            Concurrency::Fixed(n) => {
+                let n = n.clamp(1, crate::config::MAX_CONCURRENCY);
+                (n, n, None)
+            }
+            Concurrency::Auto => {
+                let w = self.transport.window();
+                (crate::concurrency::MAX_LIMIT, w.limit(), Some(w))
+            }
+        }
     }
 
     /// Marks parts skipped or needed from what InitUpload said.
@@ -394,28 +351,13 @@ impl Upload {
         progress: ProgressFn<'_>,
     ) -> Result<()> {
         let needed = self.parts_needed();
-        let mode = match concurrency.unwrap_or(self.transport.options().concurrency) {
-            Concurrency::Fixed(n) => Concurrency::Fixed(n.clamp(1, crate::config::MAX_CONCURRENCY)),
-            auto => auto,
-        };
-        let window = match mode {
-            Concurrency::Auto => Some(self.transport.window()),
-            Concurrency::Fixed(_) => None,
-        };
-        let chosen = match mode {
-            Concurrency::Fixed(n) => n,
-            Concurrency::Auto => self.transport.window().limit(),
-        };
+        let (most, chosen, window) = self.sending_mode(concurrency);
         self.chosen.store(chosen, Ordering::SeqCst);
         self.report(progress, 0);
         if needed.is_empty() {
             return Ok(());
         }
-        let workers = match mode {
-            Concurrency::Fixed(n) => n,
-            Concurrency::Auto => crate::concurrency::MAX_LIMIT,
-        }
-        .min(needed.len());
+        let workers = most.min(needed.len());
         let next = AtomicUsize::new(0);
         let hashed: Mutex<VecDeque<usize>> = Mutex::new(VecDeque::new());
         let failed = AtomicBool::new(false);
@@ -905,6 +847,78 @@ fn init(
 }
 
 /// Everything that makes a path unusable, found before any request is sent.
+/// Opens the file checked as `meta`, and stamps it; a size that changed in between means the
+/// file is being written.
+fn open_unchanged(path: &Path, meta: &std::fs::Metadata) -> Result<(File, FileStamp)> {
+    let file = File::open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::PermissionDenied {
+            Error::io_kind_message(
+                e.kind(),
+                format!(
+                    "cannot upload {}: permission denied; the file must be readable by this process",
+                    path.display()
+                ),
+            )
+        } else {
+            Error::io(format_args!("cannot open {}", path.display()), &e)
+        }
+    })?;
+    let meta_now = file
+        .metadata()
+        .map_err(|e| Error::io(format_args!("cannot stat {}", path.display()), &e))?;
+    let stamp = FileStamp::of(&meta_now);
+    if stamp.size != meta.len() {
+        return Err(changed(path));
+    }
+    Ok((file, stamp))
+}
+
+/// The file's SHA-1 and part MD5s: from the fingerprint cache, or by reading the file (the MD5s
+/// that the idle-priority thread did not finish stay unknown, for the senders), then cached.
+fn fingerprint(
+    file: &File,
+    path: &Path,
+    plan: PartPlan,
+    cache: Option<&(FingerprintCache, FileIdentity)>,
+    progress: ProgressFn<'_>,
+    cancel: &CancelToken,
+) -> Result<(String, Arc<PartMd5s>)> {
+    let size = plan.file_size;
+    let report = |done| {
+        progress(Progress {
+            phase: Phase::Hashing,
+            done,
+            total: size,
+            concurrency: 0,
+        })
+    };
+    if let Some(fp) = cache.and_then(|(c, id)| c.load(id, plan.part_size)) {
+        log::debug!(
+            "fingerprint of {} from the cache: sha1 {}",
+            path.display(),
+            fp.sha1
+        );
+        let _ = report(size);
+        return Ok((fp.sha1, Arc::new(PartMd5s::from_hex(&fp.part_md5))));
+    }
+    let started = Instant::now();
+    let md5s = Arc::new(PartMd5s::new(plan.count()));
+    let sha1 = fingerprint::hash_file(file, plan, &md5s, &mut |done| {
+        !cancel.is_cancelled() && report(done)
+    })?;
+    log::debug!(
+        "hashed {} ({size} bytes) in {} ms: sha1 {sha1}, {} of {} part MD5s done meanwhile",
+        path.display(),
+        started.elapsed().as_millis(),
+        md5s.known_count(),
+        plan.count()
+    );
+    if let Some((c, id)) = cache {
+        c.store(id, &fingerprint_of(&sha1, plan, &md5s));
+    }
+    Ok((sha1, md5s))
+}
+
 fn check_file(path: &Path) -> Result<std::fs::Metadata> {
     let meta = std::fs::metadata(path).map_err(|e| {
         let what = match e.kind() {

@@ -301,8 +301,13 @@ pub(super) fn print(a: &BenchArgs, sweep: &LinkSweep) {
         ],
         &table,
     );
-    let size = a.sweep_size;
     println!();
+    print_auto(a, sweep);
+}
+
+/// Auto's share of the best fixed throughput, and behind a thin link what fills it.
+fn print_auto(a: &BenchArgs, sweep: &LinkSweep) {
+    let size = a.sweep_size;
     if let (Some(share), Some((best, t))) = (sweep.auto_share(size), sweep.best_fixed(size)) {
         println!(
             "auto: {:.0}% of the best fixed concurrency's throughput ({best}: {:.1} MB/s)",
@@ -310,7 +315,7 @@ pub(super) fn print(a: &BenchArgs, sweep: &LinkSweep) {
             t / 1e6
         );
     }
-    if let Some(limit) = link.bandwidth {
+    if let Some(limit) = sweep.link.bandwidth {
         println!(
             "the smallest fixed concurrency reaching 95% of the {:.1} MB/s link: {}; auto's \
              highest plateau: {}",
