@@ -150,7 +150,8 @@ pub struct EmulatorArgs {
     #[arg(long)]
     pub any_part_size: bool,
 
-    /// Run the emulator's clock this many seconds ahead (negative: behind) of the system clock.
+    /// Run the emulator's clock this many seconds ahead (negative: behind) of the system clock, at
+    /// most ten years (315360000) either way.
     #[arg(
         long,
         value_name = "N",

@@ -54,7 +54,7 @@ pub struct EmulatorConfig {
     /// Serve the inspector (`/`, `/_emulator/state`, `/_emulator/health`). Default true.
     pub inspector: bool,
     /// The emulator's clock is the system clock plus this many seconds (timestamp checks and the
-    /// `Date` header). Default 0.
+    /// `Date` header), at most ten years either way. Default 0.
     pub clock_offset_secs: i64,
     /// Don't log requests to stderr. Default true.
     pub quiet: bool,
@@ -210,6 +210,10 @@ impl Faults {
     }
 }
 
+/// Ten years either way: more than any clock skew worth testing, and the emulator's clock stays
+/// a date an HTTP `Date` header can carry (after 1970, before the year 10000).
+const MAX_CLOCK_OFFSET_SECS: u64 = 10 * 365 * 86_400;
+
 impl EmulatorConfig {
     /// Checks what can be checked before anything is opened or bound.
     pub(crate) fn validate(&self) -> Result<(), EmulatorError> {
@@ -229,6 +233,12 @@ impl EmulatorConfig {
         }
         if let Some(url) = &self.public_url {
             check_public_url(url).map_err(EmulatorError::new)?;
+        }
+        if self.clock_offset_secs.unsigned_abs() > MAX_CLOCK_OFFSET_SECS {
+            return Err(EmulatorError::new(format!(
+                "the clock offset {} s is more than ten years ({MAX_CLOCK_OFFSET_SECS} s) either way: give a smaller one (a few hours tests any client's clock correction)",
+                self.clock_offset_secs
+            )));
         }
         if self.max_file_size == 0 {
             return Err(EmulatorError::new(

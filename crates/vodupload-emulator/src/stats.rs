@@ -46,6 +46,9 @@ pub struct Stats {
     pub rate_limited: u64,
     /// Calls refused because their Signature was already used (4500).
     pub replays_refused: u64,
+    /// Calls accepted with a Timestamp in milliseconds instead of seconds (as the provider's
+    /// Node.js SDK sends it; the service reads both). A client of this protocol should keep it 0.
+    pub millisecond_timestamps: u64,
     pub connections_accepted: u64,
     /// Connections closed to make room for a new one (the connection limit was reached).
     pub connections_evicted: u64,
@@ -74,6 +77,7 @@ pub(crate) struct Counters {
     pub errors_returned: AtomicU64,
     pub rate_limited: AtomicU64,
     pub replays_refused: AtomicU64,
+    pub millisecond_timestamps: AtomicU64,
     pub connections_accepted: AtomicU64,
     pub connections_evicted: AtomicU64,
     pub connections_refused: AtomicU64,
@@ -127,6 +131,7 @@ impl Counters {
             errors_returned: g(&self.errors_returned),
             rate_limited: g(&self.rate_limited),
             replays_refused: g(&self.replays_refused),
+            millisecond_timestamps: g(&self.millisecond_timestamps),
             connections_accepted: g(&self.connections_accepted),
             connections_evicted: g(&self.connections_evicted),
             connections_refused: g(&self.connections_refused),

@@ -160,6 +160,72 @@ fn json_headers_and_date() {
 }
 
 #[test]
+fn a_timestamp_in_milliseconds_is_read_as_the_service_reads_it() {
+    // The provider's Node.js SDK sends Date.now(): milliseconds, within the window once read so.
+    let emu = default_emu();
+    let c = Client::new(&emu);
+    let init = |ts_ms: i64| {
+        let ts = ts_ms.to_string();
+        let p = c.params(
+            "POST",
+            "InitUpload",
+            &[
+                ("Timestamp", &ts),
+                ("fileName", "a"),
+                ("fileSha", &"ab".repeat(20)),
+                ("fileSize", "10"),
+                ("dataSize", "524288"),
+                ("fileType", "mp4"),
+            ],
+        );
+        c.send_params("POST", &p, b"").json()
+    };
+    assert_eq!(init(now() * 1000 + 123)["code"], 0);
+    assert_eq!(emu.stats().millisecond_timestamps, 1);
+    // The window holds for milliseconds too, and the refusal says how the value was read.
+    let v = init((now() - 3 * 3600) * 1000);
+    assert_err(&v, 4500, 0, "read as milliseconds");
+    assert_eq!(emu.stats().millisecond_timestamps, 1);
+    // A client in seconds is never counted.
+    assert_eq!(c.init(&"cd".repeat(20), 10, PART)["code"], 0);
+    assert_eq!(emu.stats().millisecond_timestamps, 1);
+}
+
+#[test]
+fn a_clock_offset_beyond_ten_years_is_refused() {
+    for secs in [10 * 365 * 86_400 + 1, -(10 * 365 * 86_400 + 1), i64::MIN] {
+        let e = Emulator::start(EmulatorConfig {
+            clock_offset_secs: secs,
+            ..EmulatorConfig::default()
+        })
+        .err()
+        .unwrap_or_else(|| panic!("an offset of {secs} s was accepted"));
+        assert!(e.to_string().contains("ten years"), "{e}");
+    }
+    // The largest offset accepted still gives a Date header.
+    let emu = start(EmulatorConfig {
+        clock_offset_secs: -10 * 365 * 86_400,
+        ..EmulatorConfig::default()
+    });
+    let mut c = Client::new(&emu);
+    c.ts_offset = -10 * 365 * 86_400;
+    let a = c.call(
+        "POST",
+        "InitUpload",
+        &[
+            ("fileName", "a"),
+            ("fileSha", &"ab".repeat(20)),
+            ("fileSize", "10"),
+            ("dataSize", "524288"),
+            ("fileType", "mp4"),
+        ],
+        b"",
+    );
+    assert_eq!(a.json()["code"], 0, "{}", a.body);
+    assert!(a.date.is_some());
+}
+
+#[test]
 fn resume_lists_parts_with_original_data_size() {
     let emu = default_emu();
     let c = Client::new(&emu);

@@ -55,6 +55,13 @@ fn progress_is_monotonic_and_reaches_the_total() {
         .collect();
     assert_eq!(*hashing.last().unwrap(), r.file_size);
     assert_eq!(sha1_url(&r.url, None), sha1_file(&file));
+    // The emulator also takes milliseconds (as the service does); the protocol says seconds.
+    let stats = emu.stats();
+    assert!(stats.part_calls >= 10, "{stats:?}");
+    assert_eq!(
+        stats.millisecond_timestamps, 0,
+        "Timestamp must be in seconds"
+    );
 }
 
 #[test]

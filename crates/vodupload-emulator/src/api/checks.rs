@@ -52,12 +52,23 @@ pub(crate) fn check(app: &App, head: &Head, params: &Params) -> Result<Checked, 
     let common = protocol::common_params(params)?;
     check_signature(app, head, params, &common)?;
 
-    let skew = common.timestamp as i128 - app.now_unix() as i128;
+    let in_millis = common.timestamp >= protocol::MILLISECOND_TIMESTAMPS_FROM;
+    let secs = if in_millis {
+        common.timestamp / 1000
+    } else {
+        common.timestamp
+    };
+    let skew = secs as i128 - app.now_unix() as i128;
     if skew.abs() > protocol::MAX_CLOCK_SKEW_SECS as i128 {
         return Err(Reply::error(
             E_REPLAY,
             format!(
-                "request expired: Timestamp is {}s {} the server's clock (at most {}s allowed)",
+                "request expired: Timestamp{} is {}s {} the server's clock (at most {}s allowed)",
+                if in_millis {
+                    ", read as milliseconds,"
+                } else {
+                    ""
+                },
                 skew.abs(),
                 if skew < 0 { "behind" } else { "ahead of" },
                 protocol::MAX_CLOCK_SKEW_SECS
@@ -85,6 +96,9 @@ pub(crate) fn check(app: &App, head: &Head, params: &Params) -> Result<Checked, 
             ),
             true,
         ));
+    }
+    if in_millis {
+        bump(&app.counters.millisecond_timestamps);
     }
     Ok(Checked { action, common })
 }

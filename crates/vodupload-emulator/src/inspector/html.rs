@@ -122,7 +122,7 @@ fn more(h: &mut String, total: usize) {
 fn counters(h: &mut String, s: &Snapshot) {
     let c = &s.counters;
     h.push_str("<h2>Counters</h2><div class=\"counters\" id=\"counters\">");
-    let items: [(&str, u64); 16] = [
+    let items: [(&str, u64); 17] = [
         ("requests", c.requests),
         ("InitUpload", c.init_calls),
         ("UploadPart", c.part_calls),
@@ -133,6 +133,7 @@ fn counters(h: &mut String, s: &Snapshot) {
         ("errors returned", c.errors_returned),
         ("rate-limited", c.rate_limited),
         ("replays refused", c.replays_refused),
+        ("ms timestamps", c.millisecond_timestamps),
         ("faults injected", c.faults_injected),
         ("timed out", c.requests_timed_out),
         ("connections", c.connections_accepted),

@@ -13,6 +13,10 @@ pub(crate) use reply::Reply;
 
 /// Requests whose Timestamp is further than this from the emulator's clock are refused.
 pub(crate) const MAX_CLOCK_SKEW_SECS: i64 = 2 * 3600;
+/// A Timestamp this large is read as milliseconds: as seconds it would be after the year 5000, as
+/// milliseconds it is after 1973. The protocol says seconds, but the provider's Node.js SDK sends
+/// milliseconds and worked against the service, so the service reads them (docs/protocol.md).
+pub(crate) const MILLISECOND_TIMESTAMPS_FROM: u64 = 100_000_000_000;
 /// Largest part accepted with `any_part_size`.
 pub(crate) const MAX_ANY_PART_SIZE: u64 = 64 * 1024 * 1024;
 /// The part sizes the service accepts.
