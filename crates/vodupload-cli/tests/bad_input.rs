@@ -599,3 +599,47 @@ fn a_redirect_is_not_followed() {
     );
     assert!(!text.contains("s3cr3t"), "{text}");
 }
+
+/// The file id and url go to the app (printed, stored, put in pages): an answer that makes them a
+/// terminal escape, a second line or a `javascript:` url is a protocol error, and nothing of it
+/// reaches the output.
+#[test]
+fn a_file_id_or_url_that_is_not_one_never_reaches_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = random_file(dir.path(), "esc.mp4", 2 * MIB, 7);
+    let emu = emulator();
+    let (id, key) = emu.credentials()[0].clone();
+    for (field, value) in [
+        ("url", "http://x/\u{1b}[2J\nfile id: 1"),
+        ("url", "javascript:alert(1)"),
+        ("fileId", "12\u{1b}[31m"),
+    ] {
+        let relay = RewritingRelay::start(&emu.endpoint(), move |action, body| {
+            if action != "FinishUpload" {
+                return body;
+            }
+            let mut answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            answer[field] = value.into();
+            serde_json::to_vec(&answer).unwrap()
+        });
+        let out = Command::new(env!("CARGO_BIN_EXE_vodupload"))
+            .args(["upload", "--no-cache", "--endpoint", &relay.endpoint])
+            .arg(&file)
+            .env("TENCENTCLOUD_SECRET_ID", &id)
+            .env("TENCENTCLOUD_SECRET_KEY", &key)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert_eq!(out.status.code(), Some(6), "{field}: {stdout}{stderr}");
+        assert!(
+            stderr.contains(&format!("the upload host's {field}")),
+            "{stderr}"
+        );
+        assert!(!stdout.contains("file id"), "{stdout}");
+        assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+        assert_eq!(relay.count("FinishUpload"), 1, "not retried");
+    }
+}

@@ -70,8 +70,8 @@ pub(crate) fn parse_envelope_from(by: Answerer, action: &str, body: &[u8]) -> Re
     if code < 0 || (4000..=7000).contains(&code) {
         let server = ServerError {
             code,
-            message: str_field(&fields, "message").unwrap_or_default(),
-            code_desc: str_field(&fields, "codeDesc").unwrap_or_default(),
+            message: printable(str_field(&fields, "message").unwrap_or_default()),
+            code_desc: printable(str_field(&fields, "codeDesc").unwrap_or_default()),
             can_retry: int_field(&fields, "canRetry").unwrap_or(0) == 1
                 || fields.get("canRetry") == Some(&Value::Bool(true)),
         };
@@ -197,11 +197,42 @@ pub fn parse_finish(body: &[u8]) -> Result<(String, String)> {
     file_id_url("FinishUpload", &env, body)
 }
 
+/// The file id and url are handed to the app, which stores them, prints them, puts them in web
+/// pages: an answer that makes them something else (control characters that rewrite a terminal,
+/// a `javascript:` url, megabytes) is refused rather than passed on.
 fn file_id_url(action: &str, env: &Envelope, body: &[u8]) -> Result<(String, String)> {
+    const MAX_ID: usize = 128;
+    const MAX_URL: usize = 8192;
     let file_id = str_field(&env.fields, "fileId")
         .filter(|s| !s.is_empty())
         .ok_or_else(|| missing(action, "fileId", body))?;
+    if file_id.len() > MAX_ID
+        || !file_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(Error::new(
+            ErrorKind::Protocol,
+            format!(
+                "{action}: the upload host's fileId {:?} is not an id (at most {MAX_ID} letters, digits, '-' or '_'); is the endpoint right?",
+                preview(file_id.as_bytes())
+            ),
+        ));
+    }
     let url = str_field(&env.fields, "url").ok_or_else(|| missing(action, "url", body))?;
+    let scheme_ok = ["http://", "https://"]
+        .iter()
+        .any(|p| url.len() > p.len() && url[..p.len()].eq_ignore_ascii_case(p));
+    if !scheme_ok || url.len() > MAX_URL || url.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(Error::new(
+            ErrorKind::Protocol,
+            format!(
+                "{action}: the upload host's url {:?} is not an http:// or https:// URL of at most {MAX_URL} bytes without spaces or control characters; is the endpoint right?",
+                preview(url.as_bytes())
+            ),
+        ));
+    }
     Ok((file_id, url))
 }
 
@@ -231,6 +262,23 @@ pub(crate) fn str_field(o: &Map<String, Value>, k: &str) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// The service's own text (`message`, `codeDesc`) goes into error messages that land in logs and
+/// terminals: control characters in it are written as escapes, never passed through.
+fn printable(s: String) -> String {
+    if !s.chars().any(char::is_control) {
+        return s;
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The first 120 characters of a body, for messages.
@@ -282,7 +330,8 @@ mod tests {
             }
         ));
         let (id, _) =
-            parse_finish(br#"{"code":0,"fileId":7031868222808505913,"url":"u"}"#).unwrap();
+            parse_finish(br#"{"code":0,"fileId":7031868222808505913,"url":"https://u/f0.mp4"}"#)
+                .unwrap();
         assert_eq!(id, "7031868222808505913");
     }
 
@@ -335,6 +384,50 @@ mod tests {
         assert!(e.to_string().contains("url"), "{e}");
         let e = parse_init(br#"{"code":7}"#).unwrap_err();
         assert!(e.to_string().contains("code 7"), "{e}");
+    }
+
+    #[test]
+    fn a_file_id_or_url_that_is_not_one_is_refused() {
+        let ok = |id: &str, url: &str| {
+            let body = serde_json::json!({"code": 0, "fileId": id, "url": url}).to_string();
+            parse_finish(body.as_bytes())
+        };
+        assert!(ok("5285890781763144364", "http://1.vod2.myqcloud.com/v/f0.mp4").is_ok());
+        assert!(ok("a-b_C9", "HTTPS://h/x?y=1&z=%20").is_ok());
+        let long_id = "9".repeat(129);
+        let long_url = format!("http://h/{}", "a".repeat(8192));
+        for (id, url) in [
+            ("12\u{1b}[31mRED", "http://h/f0.mp4"),
+            ("1\0", "http://h/f0.mp4"),
+            ("1 2", "http://h/f0.mp4"),
+            (long_id.as_str(), "http://h/f0.mp4"),
+            ("1", "http://x/\u{1b}[2J"),
+            ("1", "http://x/a\nfile id: fake"),
+            ("1", "javascript:alert(1)"),
+            ("1", "//h/f0.mp4"),
+            ("1", "http://"),
+            ("1", "http://h/a b"),
+            ("1", long_url.as_str()),
+        ] {
+            let e = ok(id, url).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Protocol, "{id:?} {url:?}: {e}");
+            assert!(!e.is_transient(), "{e}");
+            let m = e.to_string();
+            assert!(m.contains("fileId") || m.contains("url"), "{m}");
+            assert!(!m.contains('\u{1b}') && !m.contains('\n'), "{m:?}");
+        }
+    }
+
+    #[test]
+    fn control_characters_in_the_services_text_are_escaped() {
+        let e = parse_part(
+            br#"{"code":-10003,"message":"bad\u0007 part\u001b[2J\nnext","codeDesc":"x\ty","canRetry":0}"#,
+        )
+        .unwrap_err();
+        let server = e.server().unwrap();
+        assert_eq!(server.message, "bad\\u{7} part\\u{1b}[2J\\nnext");
+        assert_eq!(server.code_desc, "x\\ty");
+        assert!(!e.to_string().chars().any(char::is_control), "{e}");
     }
 
     #[test]
