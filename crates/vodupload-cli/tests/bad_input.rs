@@ -643,3 +643,36 @@ fn a_file_id_or_url_that_is_not_one_never_reaches_the_output() {
         assert_eq!(relay.count("FinishUpload"), 1, "not retried");
     }
 }
+
+/// A host that takes the request and never answers: each attempt ends at request_timeout, and the
+/// error names that option and the figure, so the user knows what ran out and what to raise.
+#[test]
+fn a_host_that_never_answers_times_out_naming_the_option() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = held.clone();
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            keep.lock().unwrap().push(s);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.mp4");
+    std::fs::write(&good, vec![1u8; 3000]).unwrap();
+    let mut o = ClientOptions::default();
+    o.endpoint = format!("http://{addr}/v2/index.php");
+    o.max_attempts = 2;
+    o.retry_base_delay = Duration::from_millis(1);
+    o.request_timeout = Duration::from_millis(300);
+    let client = Client::new(Credentials::new("i", "k").unwrap(), o).unwrap();
+    let e = upload_with(&client, &good, &no_progress).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("did not answer within 0.3 s (request_timeout"),
+        "{text}"
+    );
+    assert!(text.contains("after 2 attempts"), "{text}");
+    assert_eq!(held.lock().unwrap().len(), 2, "one connection per attempt");
+}

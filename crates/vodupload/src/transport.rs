@@ -386,7 +386,7 @@ impl Transport {
                 &e,
             ));
         }
-        let mut resp = result.map_err(|e| map_ureq_error(action, endpoint, e))?;
+        let mut resp = result.map_err(|e| map_ureq_error(action, endpoint, &self.options, e))?;
         let status = resp.status().as_u16();
         let header = |name: &str| {
             resp.headers()
@@ -410,7 +410,7 @@ impl Transport {
                         api.noun()
                     ),
                 ),
-                e => map_ureq_error(action, endpoint, e),
+                e => map_ureq_error(action, endpoint, &self.options, e),
             })?;
         Ok(RawResponse {
             status,
@@ -515,7 +515,12 @@ fn http_status_error(req: &Request<'_>, resp: &RawResponse) -> Error {
     .transient(retry)
 }
 
-fn map_ureq_error(action: &str, endpoint: &Endpoint, e: ureq::Error) -> Error {
+fn map_ureq_error(
+    action: &str,
+    endpoint: &Endpoint,
+    options: &ClientOptions,
+    e: ureq::Error,
+) -> Error {
     use ureq::Error as U;
     let host = &endpoint.host;
     // Certificate failures surface as several variants (Tls, Rustls, Io); they share the word.
@@ -530,9 +535,20 @@ fn map_ureq_error(action: &str, endpoint: &Endpoint, e: ureq::Error) -> Error {
         .transient(false);
     }
     match e {
-        U::Timeout(t) => Error::new(
+        // Say which limit ran out, in the option's words, so the user knows what to raise.
+        U::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => Error::new(
             ErrorKind::Timeout,
-            format!("{action}: timed out ({t}) talking to {host}"),
+            format!(
+                "{action}: could not connect to {host} within {} s (connect_timeout)",
+                options.connect_timeout.as_secs_f64()
+            ),
+        ),
+        U::Timeout(_) => Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "{action}: {host} did not answer within {} s (request_timeout: sending the request and reading the answer)",
+                options.request_timeout.as_secs_f64()
+            ),
         ),
         U::Io(io)
             if matches!(
