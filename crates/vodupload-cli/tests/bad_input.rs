@@ -676,3 +676,19 @@ fn a_host_that_never_answers_times_out_naming_the_option() {
     assert!(text.contains("after 2 attempts"), "{text}");
     assert_eq!(held.lock().unwrap().len(), 2, "one connection per attempt");
 }
+
+/// An https:// endpoint pointed at a plain-HTTP server (an emulator started without TLS): the
+/// server closes at once and the error says what to change.
+#[test]
+fn https_to_a_plain_http_emulator_says_to_use_http() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.mp4");
+    std::fs::write(&good, vec![1u8; 3000]).unwrap();
+    let (id, key) = emu.credentials()[0].clone();
+    let endpoint = emu.endpoint().replacen("http://", "https://", 1);
+    let e = upload_with(&client(&endpoint, &key, &id), &good, &no_progress).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Network, "{e}");
+    assert!(e.to_string().contains("use an http:// endpoint"), "{e}");
+    assert_eq!(emu.stats().init_calls, 0);
+}

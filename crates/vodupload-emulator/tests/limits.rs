@@ -276,3 +276,31 @@ fn many_slow_connections_under_a_low_file_limit_do_not_lock_a_client_out() {
     assert!(err.contains("the open-file limit is 128"), "{err}");
     drop(slow);
 }
+
+#[test]
+fn an_https_client_on_the_plain_port_is_closed_at_once_not_held() {
+    let emu = start(EmulatorConfig {
+        limits: Limits {
+            // Longer than the test: only the handshake check closes this connection.
+            header_timeout: Duration::from_secs(120),
+            ..Limits::default()
+        },
+        ..EmulatorConfig::default()
+    });
+    let mut s = connect(emu.addr());
+    // The start of a TLS ClientHello: a handshake record, version 3.x.
+    s.write_all(&[
+        0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
+    ])
+    .unwrap();
+    assert!(
+        closed_by_server(&mut s),
+        "closed without waiting for a head"
+    );
+    let stats = emu.stats();
+    assert_eq!((stats.requests, stats.errors_returned), (1, 1), "{stats:?}");
+    assert_eq!(stats.requests_timed_out, 0);
+    // A plain request on a new connection is served as ever.
+    let c = Client::new(&emu);
+    assert_eq!(c.upload(&data(3000, 3), PART)["code"], 0);
+}

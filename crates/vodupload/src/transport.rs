@@ -582,6 +582,18 @@ fn map_ureq_error(
                 ),
             )
         }
+        U::Io(io)
+            if io.kind() == std::io::ErrorKind::UnexpectedEof
+                && endpoint.url.starts_with("https://") =>
+        {
+            // What a plain-HTTP server (an emulator started without TLS) does to a handshake.
+            Error::new(
+                ErrorKind::Network,
+                format!(
+                    "{action}: {host} closed the connection ({io}); if that server speaks plain HTTP, use an http:// endpoint"
+                ),
+            )
+        }
         U::BadUri(u) => Error::invalid_input(format!("{action}: bad request URI {u}")),
         other => Error::new(
             ErrorKind::Network,

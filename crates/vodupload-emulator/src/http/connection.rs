@@ -73,6 +73,9 @@ enum HeadRead {
     Gone,
     Bad(String),
     TooLarge,
+    /// A TLS ClientHello on a plain-HTTP listener: an https:// client pointed at an http://
+    /// emulator. No HTTP answer can reach it; closing at once spares it the header timeout.
+    TlsOnPlain,
 }
 
 pub(crate) async fn run(
@@ -81,6 +84,7 @@ pub(crate) async fn run(
     app: Arc<App>,
     reg: Registration,
 ) {
+    let plain = tls.is_none();
     let stream: Box<dyn Stream> = match tls {
         None => Box::new(tcp),
         Some(acceptor) => {
@@ -97,9 +101,20 @@ pub(crate) async fn run(
     let mut io = ConnIo::new(stream, reg.slot.clone());
     let mut first = true;
     loop {
-        let head = match read_head(&mut io, &app, first).await {
+        let head = match read_head(&mut io, &app, first, plain).await {
             HeadRead::Head(h) => h,
             HeadRead::Gone => return,
+            HeadRead::TlsOnPlain => {
+                bump(&app.counters.requests);
+                bump(&app.counters.errors_returned);
+                let mut rec = RequestRecord::new("-", "-");
+                rec.result =
+                    "closed: a TLS handshake on this plain-HTTP port (the client must use http://)"
+                        .into();
+                app.record(rec);
+                io.shutdown().await;
+                return;
+            }
             HeadRead::Bad(why) => {
                 bump(&app.counters.requests);
                 let _ = refuse(&mut io, &app, 400, &format!("malformed request: {why}")).await;
@@ -156,7 +171,8 @@ pub(crate) async fn run(
     }
 }
 
-async fn read_head(io: &mut ConnIo, app: &App, first: bool) -> HeadRead {
+/// `plain`: a plain-HTTP connection, where an https:// client's handshake may arrive first.
+async fn read_head(io: &mut ConnIo, app: &App, first: bool, plain: bool) -> HeadRead {
     io.slot.waiting();
     let limits = &app.limits;
     let mut started: Option<Instant> = None;
@@ -170,6 +186,10 @@ async fn read_head(io: &mut ConnIo, app: &App, first: bool) -> HeadRead {
         }
         if started.is_none() && !io.buf.is_empty() {
             started = Some(Instant::now());
+        }
+        // A TLS record: content type 22 (handshake), then major version 3.
+        if first && plain && io.buf.len() >= 2 && io.buf[0] == 0x16 && io.buf[1] == 0x03 {
+            return HeadRead::TlsOnPlain;
         }
         if let Some(end) = head::head_end(&io.buf, scanned) {
             let bytes = io.buf.split_to(end);
