@@ -220,9 +220,9 @@ fn file_id_url(action: &str, env: &Envelope, body: &[u8]) -> Result<(String, Str
         ));
     }
     let url = str_field(&env.fields, "url").ok_or_else(|| missing(action, "url", body))?;
-    let scheme_ok = ["http://", "https://"]
-        .iter()
-        .any(|p| url.len() > p.len() && url[..p.len()].eq_ignore_ascii_case(p));
+    let scheme_ok = ["http://", "https://"].iter().any(|p| {
+        url.len() > p.len() && url.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+    });
     if !scheme_ok || url.len() > MAX_URL || url.chars().any(|c| c.is_control() || c.is_whitespace())
     {
         return Err(Error::new(
@@ -406,6 +406,8 @@ mod tests {
             ("1", "javascript:alert(1)"),
             ("1", "//h/f0.mp4"),
             ("1", "http://"),
+            ("1", "htt\u{e9}://h/f0.mp4"),
+            ("1", "https:/\u{e9}h/f0.mp4"),
             ("1", "http://h/a b"),
             ("1", long_url.as_str()),
         ] {
