@@ -14,7 +14,7 @@ use vodupload_emulator::{Emulator, EmulatorConfig};
 
 mod common;
 use common::{
-    MIB, RewritingRelay, begin, client_for, random_file, sha1_file, sha1_url, upload_with,
+    MIB, RewritingRelay, begin, client_for, emulator, random_file, sha1_file, sha1_url, upload_with,
 };
 
 /// A one-shot fake upload host that answers every request with `response`.
@@ -467,14 +467,6 @@ fn lying_relay(
         }
         serde_json::to_vec(&answer).unwrap()
     })
-}
-
-fn emulator() -> Emulator {
-    Emulator::start(EmulatorConfig {
-        rate_limit: false,
-        ..EmulatorConfig::default()
-    })
-    .unwrap()
 }
 
 /// A resume list the client must not trust: parts beyond the file, off its boundaries, of

@@ -16,14 +16,6 @@ use vodupload_emulator::{Emulator, EmulatorConfig, Faults};
 mod common;
 use common::*;
 
-fn emulator() -> Emulator {
-    Emulator::start(EmulatorConfig {
-        rate_limit: false,
-        ..EmulatorConfig::default()
-    })
-    .unwrap()
-}
-
 #[test]
 fn progress_is_monotonic_and_reaches_the_total() {
     let dir = tempfile::tempdir().unwrap();

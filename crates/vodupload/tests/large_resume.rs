@@ -8,7 +8,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use vodupload::{CancelToken, ErrorKind, Phase, Progress, UploadOptions};
-use vodupload_emulator::{Emulator, EmulatorConfig};
 
 mod common;
 use common::*;
@@ -34,14 +33,6 @@ fn sparse_video(dir: &Path, seed: u64) -> PathBuf {
         f.write_all(&rng.next().to_le_bytes()).unwrap();
     }
     path
-}
-
-fn emulator() -> Emulator {
-    Emulator::start(EmulatorConfig {
-        rate_limit: false,
-        ..EmulatorConfig::default()
-    })
-    .unwrap()
 }
 
 #[test]

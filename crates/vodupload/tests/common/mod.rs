@@ -11,7 +11,7 @@ use vodupload::{
     CancelToken, Client, ClientOptions, Credentials, ProgressFn, RateLimits, Upload, UploadOptions,
     UploadResult,
 };
-use vodupload_emulator::Emulator;
+use vodupload_emulator::{Emulator, EmulatorConfig};
 
 pub const MIB: u64 = 1 << 20;
 
@@ -98,6 +98,16 @@ pub fn sha1_url(url: &str, ca: Option<&Path>) -> String {
         h.update(&buf[..n]);
     }
     hex(&h.finalize())
+}
+
+/// An in-process emulator without the service's call rates: the tests measure behaviour, not
+/// pacing (the pacing tests start their own).
+pub fn emulator() -> Emulator {
+    Emulator::start(EmulatorConfig {
+        rate_limit: false,
+        ..EmulatorConfig::default()
+    })
+    .unwrap()
 }
 
 /// A client of an in-process emulator (upload and events endpoints), with fast retries and no
