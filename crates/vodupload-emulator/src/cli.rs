@@ -284,8 +284,9 @@ impl EmulatorArgs {
 /// the crash tests reach each point of the durable work. For tests only.
 const PAUSE_AT_ENV: &str = "VODUPLOAD_EMULATOR_PAUSE_AT";
 
-/// "64GiB", "500MiB", "4096": bytes, with binary units.
-fn parse_size(s: &str) -> Result<u64, String> {
+/// "64GiB", "500MiB", "4096": bytes, with binary units (K, M, G, T, with or without "iB" or
+/// "B"), as the emulator's size flags and `vodupload bench` take them.
+pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
@@ -294,10 +295,10 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .map_err(|_| format!("{s:?} is not a size: use e.g. 4096, 500MiB, 64GiB"))?;
     let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
-        "k" | "kib" => 1 << 10,
-        "m" | "mib" => 1 << 20,
-        "g" | "gib" => 1 << 30,
-        "t" | "tib" => 1 << 40,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
         u => {
             return Err(format!(
                 "unknown unit {u:?} in {s:?}: use B, KiB, MiB, GiB or TiB"
@@ -427,6 +428,13 @@ mod debug_tests {
         assert_eq!(super::parse_size("4096"), Ok(4096));
         assert!(super::parse_size("0").is_err());
         assert!(super::parse_size("1XB").is_err());
+        assert_eq!(super::parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(super::parse_size("1G"), Ok(1 << 30));
+        assert_eq!(super::parse_size("8gib"), Ok(8 << 30));
+        assert_eq!(super::parse_size("2 KiB"), Ok(2048));
+        assert!(super::parse_size("1.5G").is_err());
+        assert!(super::parse_size("12 parsecs").is_err());
+        assert!(super::parse_size("").is_err());
     }
 
     #[test]

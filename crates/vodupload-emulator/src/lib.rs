@@ -50,7 +50,7 @@ mod store;
 mod tls;
 
 pub use api::Rates;
-pub use cli::{EmulatorArgs, run_cli};
+pub use cli::{EmulatorArgs, parse_size, run_cli};
 pub use config::{DEFAULT_MAX_FILE_SIZE, EmulatorConfig, Faults, Limits, TlsSetup};
 pub use emulator::{Emulator, EmulatorError};
 #[doc(hidden)]

@@ -16,6 +16,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use vodupload_emulator::parse_size;
 
 use crate::Failure;
 
@@ -135,33 +136,6 @@ pub(crate) struct BenchArgs {
     /// (redis://host:port/db); with --emulator-only or alone, only that.
     #[arg(long, value_name = "URL")]
     pacing: Option<String>,
-}
-
-/// "64MiB", "1G", "4096": bytes, with binary units.
-fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size: use e.g. 4096, 64MiB, 1GiB"))?;
-    let mult = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => KIB,
-        "m" | "mb" | "mib" => MIB,
-        "g" | "gb" | "gib" => GIB,
-        "t" | "tb" | "tib" => GIB * 1024,
-        u => {
-            return Err(format!(
-                "unknown unit {u:?} in {s:?}: use B, KiB, MiB, GiB or TiB"
-            ));
-        }
-    };
-    match n.checked_mul(mult) {
-        Some(0) => Err(format!("{s:?}: the size must be at least 1 byte")),
-        Some(v) => Ok(v),
-        None => Err(format!("{s:?} is too large")),
-    }
 }
 
 #[cfg(not(unix))]
@@ -359,22 +333,4 @@ fn validate(a: &BenchArgs) -> Result<(), Failure> {
         )));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("4096"), Ok(4096));
-        assert_eq!(parse_size("64MiB"), Ok(64 * MIB));
-        assert_eq!(parse_size("1G"), Ok(GIB));
-        assert_eq!(parse_size("8gib"), Ok(8 * GIB));
-        assert_eq!(parse_size("2 KiB"), Ok(2048));
-        assert!(parse_size("0").is_err());
-        assert!(parse_size("1.5G").is_err());
-        assert!(parse_size("12 parsecs").is_err());
-        assert!(parse_size("").is_err());
-    }
 }
